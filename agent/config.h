@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - the agent's settings: one flag and one environment variable per
+ * setting (the flag wins), validated at start. Parsing is pure (the
+ * environment comes through a lookup function) so every bad value has a
+ * unit test; main() turns a parse error into a message and exit code 2.
+ */
+#ifndef KG_CONFIG_H
+#define KG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include "kg_events.h"
+#include "log.h"
+
+enum kg_episode_choice { KG_CHOOSE_AUTO = 0, KG_CHOOSE_FENTRY, KG_CHOOSE_SWITCH };
+enum kg_syscall_hooks { KG_SYSCALLS_BIRTH = 0, KG_SYSCALLS_ALWAYS };
+
+struct kg_config {
+	bool standalone;
+	char output_dir[1024];
+	char prefixes[KG_MAX_PREFIXES][KG_PREFIX_LEN];
+	unsigned nr_prefixes;
+	enum kg_log_level log_level;
+	unsigned birth_quiet_ms;	/* no new exec/fork/open/mount for this long: settled */
+	unsigned birth_ready_ms;	/* after the first listen(): settled this much later */
+	unsigned birth_max_ms;		/* a birth never stays open longer */
+	unsigned window_s;		/* whisper window: metrics view and kernel view */
+	unsigned sample_ms;		/* how often kernel maps are read */
+	unsigned max_births;
+	unsigned ring_bytes;		/* per-CPU ring buffer size, power of two */
+	enum kg_episode_choice episode_hook;
+	enum kg_syscall_hooks syscall_hooks;
+	bool show_help;
+	bool show_version;
+};
+
+/* Returns the value of an environment variable, or NULL. */
+typedef const char *(*kg_getenv_fn)(const char *name);
+
+void kg_config_defaults(struct kg_config *cfg);
+
+/*
+ * Parse flags over the environment over the defaults. Returns 0, or -1 with
+ * a one-line explanation naming the flag or variable in err.
+ */
+int kg_config_parse(struct kg_config *cfg, int argc, char **argv, kg_getenv_fn env, char *err,
+		    size_t errsz);
+
+void kg_config_usage(FILE *out, const char *prog);
+
+#endif /* KG_CONFIG_H */

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sched.bpf.c - per-cgroup scheduler facts from one program on sched_switch.
+ *
+ * runqlat-style tools hook wakeups too and keep a hash of per-task
+ * timestamps (~280 ns per switch, measured). The kernel already keeps those
+ * timestamps in task->sched_info (CONFIG_SCHED_INFO, the source of
+ * /proc/<pid>/schedstat): last_queued is when the task became runnable,
+ * last_arrival when it last got a CPU. Subtracting them from the run-queue
+ * clock at the switch gives on-CPU time and run-queue delay exactly as the
+ * kernel accounts them, with no wakeup hook and no per-task map.
+ *
+ * The same switch also sees CFS throttling: the task that goes off CPU
+ * because its group ran out of quota. Throttled tasks are stamped in task
+ * storage so that their wait until they run again is charged to the
+ * run-queue delay (since 6.18 a throttled task leaves the run queue, so the
+ * kernel's own run_delay no longer includes that wait). When no fentry hook
+ * is available the switch also opens throttle episodes (throttle.bpf.h).
+ */
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+#include "throttle.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);	/* entries of removed cgroups age out */
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct kg_sched_stats);
+} kg_sched SEC(".maps");
+
+/* When a throttled task was taken off CPU, in run-queue clock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} kg_tstamp SEC(".maps");
+
+/* throttled tasks stamped and not yet back on a CPU: skip the storage lookup when 0 */
+volatile __s64 kg_stamps_outstanding = 0;
+
+static __always_inline struct kg_sched_stats *kg_sched_of(__u64 cgid)
+{
+	struct kg_sched_stats *s = bpf_map_lookup_elem(&kg_sched, &cgid);
+
+	if (s)
+		return s;
+	{
+		struct kg_sched_stats zero = {};
+
+		if (bpf_map_update_elem(&kg_sched, &cgid, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&kg_sched, &cgid)) {
+			kg_count(KG_CNT_SCHED_MAP_FULL);
+			return NULL;
+		}
+	}
+	return bpf_map_lookup_elem(&kg_sched, &cgid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	/*
+	 * This CPU's run-queue clock, updated by __schedule() just before the
+	 * tracepoint. prev ran here, so its group runqueue belongs to this CPU
+	 * (set for every task, whatever its class, under FAIR_GROUP_SCHED).
+	 * Not the per-CPU "runqueues" ksym: kallsyms lacks data symbols on
+	 * kernels without CONFIG_KALLSYMS_ALL.
+	 */
+	__u64 now = prev->se.cfs_rq->rq->clock;
+	struct kg_sched_stats *s;
+	__u64 cgid;
+
+	if (prev->pid) {
+		bool throttled = kg_task_throttled(prev, prev_state);
+
+		cgid = kg_task_cgid(prev);
+		s = kg_sched_of(cgid);
+		if (s) {
+			__u64 arrival = prev->sched_info.last_arrival;
+
+			if (arrival && now > arrival)
+				s->oncpu_ns += now - arrival;
+			/* the kernel's own rule for nvcsw/nivcsw */
+			if (!preempt && prev_state)
+				s->switches_voluntary++;
+			else
+				s->switches_involuntary++;
+			if (throttled)
+				s->throttled_tasks++;
+		}
+		if (throttled) {
+			__u64 *stamp = bpf_task_storage_get(&kg_tstamp, prev, 0,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+			if (stamp) {
+				if (!*stamp)
+					__sync_fetch_and_add(&kg_stamps_outstanding, 1);
+				*stamp = now;
+			}
+			if (kg_episode_hook == KG_EPISODE_SWITCH)
+				kg_switch_open_episodes(prev);
+		}
+	}
+
+	if (next->pid) {
+		__u64 queued = next->sched_info.last_queued, start = queued, held = 0;
+
+		if (kg_stamps_outstanding > 0) {
+			__u64 *stamp = bpf_task_storage_get(&kg_tstamp, next, 0, 0);
+
+			if (stamp && *stamp) {
+				/* held by the throttle from the stamp until re-queued */
+				if (queued > *stamp)
+					held = queued - *stamp;
+				if (!queued || *stamp < queued)
+					start = *stamp;
+				*stamp = 0;
+				__sync_fetch_and_add(&kg_stamps_outstanding, -1);
+			}
+		}
+		if (start && now > start) {
+			__u64 delay = now - start;
+
+			cgid = kg_task_cgid(next);
+			s = kg_sched_of(cgid);
+			if (s) {
+				s->runq_delay_ns += delay;
+				s->runq_waits++;
+				s->throttle_wait_ns += held;
+				if (delay > s->runq_delay_max_ns)
+					s->runq_delay_max_ns = delay;
+				s->runq_hist[kg_hist_slot(delay)]++;
+			}
+		}
+	}
+	return 0;
+}

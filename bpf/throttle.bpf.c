@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * throttle.bpf.c - CPU throttling (CFS bandwidth) per cgroup with a quota.
+ *
+ * Exact counters, on every kernel, without fentry or kprobes: the cgroup's
+ * period timer is an hrtimer whose callback is sched_cfs_period_timer(). It
+ * is the code that starts each period, counts nr_periods / nr_throttled and
+ * (with the unthrottles it triggers) throttled_time: the numbers cpu.stat
+ * prints. The hrtimer_expire_entry/exit tracepoints around it let us copy
+ * those counters from the cfs_bandwidth the timer is embedded in, so the
+ * agent's view of a window equals the kernel's own to the nanosecond.
+ *
+ * Throttle episodes (how long each per-CPU runqueue stayed throttled) come
+ * from the best hook the kernel offers, chosen by the agent at load time:
+ * fentry/fexit on unthrottle_cfs_rq where trampolines work, else the
+ * sched_switch walk of sched.bpf.c, closed here at each period timer and at
+ * the remote-unthrottle IPI.
+ */
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+#include "throttle.bpf.h"
+
+/* typeless ksyms: libbpf resolves the addresses from /proc/kallsyms */
+extern const void sched_cfs_period_timer __ksym;
+extern const void __cfsb_csd_unthrottle __ksym __weak;
+
+static __always_inline struct task_group *kg_timer_tg(struct hrtimer *t)
+{
+	struct cfs_bandwidth *cfs_b =
+		(void *)t - bpf_core_field_offset(struct cfs_bandwidth, period_timer);
+
+	return (void *)cfs_b - bpf_core_field_offset(struct task_group, cfs_bandwidth);
+}
+
+/* First sight of a cgroup: its record starts from the counters before this period. */
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(kg_cfs_tmr_in, struct hrtimer *t, ktime_t *now)
+{
+	struct task_group *tg;
+
+	if (BPF_CORE_READ(t, function) != (void *)&sched_cfs_period_timer)
+		return 0;
+	tg = kg_timer_tg(t);
+	kg_cfs_of(tg, kg_tg_cgid(tg));
+	return 0;
+}
+
+/* Close the switch-recorded episodes whose runqueue is no longer throttled. */
+static long kg_sweep_episode(struct bpf_map *map, __u64 *key, struct kg_episode *ep, void *ctx)
+{
+	struct cfs_rq___kg *cfs_rq = (void *)*key;
+	__u64 start = ep->start, cgid = ep->cgid, now;
+
+	if (kg_cfs_rq_throttled(cfs_rq) && BPF_CORE_READ(cfs_rq, throttled_clock) == start)
+		return 0;
+	now = BPF_CORE_READ(cfs_rq, rq, clock);	/* the clock the unthrottle charged */
+	if (bpf_map_delete_elem(map, key))
+		return 0;	/* another CPU closed it first */
+	kg_episode_closed(cgid, start, now);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(kg_cfs_tmr_out, struct hrtimer *t)
+{
+	struct cfs_bandwidth___kg *bw;
+	struct kg_cfs_stats *s;
+	struct task_group *tg;
+
+	if (BPF_CORE_READ(t, function) != (void *)&sched_cfs_period_timer)
+		return 0;
+	tg = kg_timer_tg(t);
+	s = kg_cfs_of(tg, kg_tg_cgid(tg));
+	if (s) {
+		s->nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
+		s->nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
+		s->throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+		s->quota_ns = BPF_CORE_READ(tg, cfs_bandwidth.quota);
+		s->period_ns = BPF_CORE_READ(tg, cfs_bandwidth.period);
+		bw = (void *)&tg->cfs_bandwidth;
+		if (bpf_core_field_exists(bw->burst))
+			s->burst_ns = BPF_CORE_READ(bw, burst);
+		s->last_ts_ns = bpf_ktime_get_ns();
+		s->timer_fires++;
+	}
+	if (kg_episode_hook == KG_EPISODE_SWITCH)
+		bpf_for_each_map_elem(&kg_episodes, kg_sweep_episode, NULL, 0);
+	return 0;
+}
+
+/* Remote runqueues are unthrottled by an IPI after the timer (since 6.3). */
+SEC("raw_tp/csd_function_exit")	/* tp_btf rejects the function-pointer argument */
+int BPF_PROG(kg_cfs_csd, void *func, void *csd)
+{
+	if (func != (void *)&__cfsb_csd_unthrottle || kg_episode_hook != KG_EPISODE_SWITCH)
+		return 0;
+	bpf_for_each_map_elem(&kg_episodes, kg_sweep_episode, NULL, 0);
+	return 0;
+}
+
+/*
+ * fentry path: unthrottle_cfs_rq() charges rq_clock - throttled_clock to
+ * cfs_b->throttled_time after updating the clock itself, so keep the start
+ * at entry and read the clock at exit.
+ */
+SEC("fentry/unthrottle_cfs_rq")
+int BPF_PROG(kg_unthr_in, struct cfs_rq *cfs_rq)
+{
+	struct cfs_rq___kg *c = (void *)cfs_rq;
+	__u64 key = (__u64)cfs_rq;
+	struct kg_episode ep;
+	struct task_group *tg;
+
+	ep.start = BPF_CORE_READ(c, throttled_clock);
+	if (!ep.start)
+		return 0;
+	tg = BPF_CORE_READ(c, tg);
+	ep.cgid = kg_tg_cgid(tg);
+	if (!kg_cfs_of(tg, ep.cgid))
+		return 0;
+	if (bpf_map_update_elem(&kg_episodes, &key, &ep, BPF_ANY))
+		kg_count(KG_CNT_EPISODE_MAP_FULL);
+	return 0;
+}
+
+SEC("fexit/unthrottle_cfs_rq")
+int BPF_PROG(kg_unthr_out, struct cfs_rq *cfs_rq)
+{
+	__u64 key = (__u64)cfs_rq;
+	struct kg_episode *ep = bpf_map_lookup_elem(&kg_episodes, &key);
+	struct kg_cfs_stats *s;
+	struct kg_episode copy;
+
+	if (!ep)
+		return 0;
+	copy = *ep;
+	bpf_map_delete_elem(&kg_episodes, &key);
+	s = bpf_map_lookup_elem(&kg_cfs, &copy.cgid);
+	if (s)
+		__sync_fetch_and_add(&s->episodes, 1);
+	kg_episode_closed(copy.cgid, copy.start, BPF_CORE_READ((struct cfs_rq___kg *)cfs_rq, rq, clock));
+	return 0;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * throttle.bpf.h - CFS-bandwidth state shared by throttle.bpf.c (period timer,
+ * fentry episode hooks) and sched.bpf.c (the sched_switch episode fallback).
+ */
+#ifndef KG_THROTTLE_BPF_H
+#define KG_THROTTLE_BPF_H
+
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+
+/* Per cgroup with a quota, keyed by its id in the cpu controller's hierarchy. */
+KG_MAP(struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct kg_cfs_stats);
+}, kg_cfs);
+
+/* An open throttle episode of one per-CPU group runqueue. */
+struct kg_episode {
+	__u64 start;		/* cfs_rq->throttled_clock: run-queue clock at throttle */
+	__u64 cgid;
+};
+
+KG_MAP(struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* struct cfs_rq * */
+	__type(value, struct kg_episode);
+}, kg_episodes);
+
+static __always_inline __u64 kg_tg_cgid(struct task_group *tg)
+{
+	return BPF_CORE_READ(tg, css.cgroup, kn, id);
+}
+
+/* The cgroup's record, created with the kernel's counters as its baseline. */
+static __always_inline struct kg_cfs_stats *kg_cfs_of(struct task_group *tg, __u64 cgid)
+{
+	struct kg_cfs_stats *s = bpf_map_lookup_elem(&kg_cfs, &cgid);
+
+	if (s)
+		return s;
+	{
+		struct kg_cfs_stats init = {};
+
+		init.base_nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
+		init.base_nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
+		init.base_throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+		init.nr_periods = init.base_nr_periods;
+		init.nr_throttled = init.base_nr_throttled;
+		init.throttled_time_ns = init.base_throttled_time_ns;
+		init.base_ts_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&kg_cfs, &cgid, &init, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&kg_cfs, &cgid)) {
+			kg_count(KG_CNT_CFS_MAP_FULL);
+			return NULL;
+		}
+	}
+	return bpf_map_lookup_elem(&kg_cfs, &cgid);
+}
+
+static __always_inline void kg_episode_closed(__u64 cgid, __u64 start, __u64 now)
+{
+	struct kg_cfs_stats *s = bpf_map_lookup_elem(&kg_cfs, &cgid);
+	__u64 d;
+
+	if (!s || !start || now <= start)
+		return;
+	d = now - start;
+	__sync_fetch_and_add(&s->episodes_closed, 1);
+	__sync_fetch_and_add(&s->episode_ns, d);
+	if (d > s->episode_max_ns)
+		s->episode_max_ns = d;	/* racy max: a lost update understates by one episode */
+	__sync_fetch_and_add(&s->episode_hist[kg_hist_slot(d)], 1);
+}
+
+/*
+ * Fallback episode recorder (no fentry): prev was just throttled; walk up its
+ * scheduling entities, because the quota may sit on an ancestor (a pod-level
+ * limit above the container), and open an episode for each throttled cfs_rq
+ * not already open.
+ */
+static __always_inline void kg_switch_open_episodes(struct task_struct *prev)
+{
+	struct sched_entity *se = &prev->se;
+
+	for (int i = 0; i < 8 && se; i++) {
+		struct cfs_rq___kg *cfs_rq = (void *)BPF_CORE_READ(se, cfs_rq);
+		struct kg_episode *open, ep;
+		struct task_group *tg;
+		struct kg_cfs_stats *s;
+		__u64 key;
+
+		if (!cfs_rq)
+			break;
+		if (kg_cfs_rq_throttled(cfs_rq)) {
+			key = (__u64)cfs_rq;
+			ep.start = BPF_CORE_READ(cfs_rq, throttled_clock);
+			open = bpf_map_lookup_elem(&kg_episodes, &key);
+			if (!open || open->start != ep.start) {
+				tg = BPF_CORE_READ(cfs_rq, tg);
+				ep.cgid = kg_tg_cgid(tg);
+				s = kg_cfs_of(tg, ep.cgid);
+				if (bpf_map_update_elem(&kg_episodes, &key, &ep, BPF_ANY))
+					kg_count(KG_CNT_EPISODE_MAP_FULL);
+				else if (s)
+					__sync_fetch_and_add(&s->episodes, 1);
+			}
+		}
+		se = BPF_CORE_READ(se, parent);
+	}
+}
+
+#endif /* KG_THROTTLE_BPF_H */

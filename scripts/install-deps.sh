@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# install-deps.sh - every Debian package kernel-gossip's build, tests and demos need.
+#
+# One list, one place: the README's two set-up commands and .ci/run call this.
+# Idempotent; needs root (or sudo) and a Debian/Ubuntu apt.
+set -euo pipefail
+
+PACKAGES=(
+	# build: C toolchain, BPF compiler and libraries
+	make gcc libc6-dev pkg-config git ca-certificates
+	clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+	libjson-c-dev libcurl4-openssl-dev libmicrohttpd-dev
+	linux-libc-dev
+	# unit tests
+	check
+	# integration tests and demos: real containers, workloads, independent counters
+	runc busybox-static nginx-light stress-ng bpftrace strace jq
+	procps iproute2 util-linux coreutils findutils
+)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: run as root (or install sudo)" >&2; exit 1; }
+	SUDO=sudo
+fi
+command -v apt-get >/dev/null || { echo "install-deps: needs apt-get (Debian/Ubuntu)" >&2; exit 1; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# nginx-light's postinst tries to start nginx; no init system in containers/CI: keep it quiet
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
