@@ -40,9 +40,10 @@ LDLIBS := $(PKG_LIBS) -lm
 
 # Pure modules: no BPF, no I/O beyond what their names say; unit-tested directly.
 AGENT_PURE := agent/cgroup_path.c agent/json_util.c agent/certificate.c agent/whisper.c \
-	agent/birth.c agent/hist.c agent/log.c agent/config.c
-AGENT_IO := agent/cgroupfs.c agent/loader.c agent/ring.c agent/loop.c agent/track.c \
-	agent/throttle.c agent/sink_file.c agent/engine.c agent/syscall_names.c
+	agent/birth.c agent/hist.c agent/log.c agent/config.c agent/resource.c agent/track.c \
+	agent/syscall_names.c
+AGENT_IO := agent/cgroupfs.c agent/loader.c agent/ring.c agent/loop.c agent/throttle.c \
+	agent/sink_file.c agent/engine.c
 AGENT_MAIN := agent/main.c
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_PURE) $(AGENT_IO))
 

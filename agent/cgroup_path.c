@@ -119,8 +119,7 @@ static bool path_valid(const char *path)
 	if (len == 1)
 		return true; /* "/": the root, the only path allowed to end in '/' */
 	while (next_comp(&p, &c)) {
-		if (c.len == 0 || c.len > KG_CGROUP_NAME_MAX || span_is(c, ".") ||
-		    span_is(c, ".."))
+		if (c.len == 0 || c.len > KG_CGROUP_NAME_MAX || span_is(c, ".") || span_is(c, ".."))
 			return false;
 	}
 	return true;
@@ -349,14 +348,13 @@ static uint32_t fnv1a32(const char *s)
 	return h;
 }
 
-/* Append "-" (when n > 0) and 8 lowercase hex digits of h at out + n; return the new length. */
+/* Append "-" and 8 lowercase hex digits of h at out + n; return the new length. */
 static size_t put_hash(char *out, size_t n, uint32_t h)
 {
 	static const char digits[] = "0123456789abcdef";
 	int shift;
 
-	if (n > 0)
-		out[n++] = '-';
+	out[n++] = '-';
 	for (shift = 28; shift >= 0; shift -= 4)
 		out[n++] = digits[(h >> shift) & 0xf];
 	return n;
@@ -389,7 +387,7 @@ int kg_cgroup_object_name(const char *path, char *out, size_t outsz, size_t max)
 	 */
 	for (s = path; *s != '\0'; s++) {
 		if (!is_alnum(*s)) {
-			run_is_dot = run == 0 && *s == '.';
+			run_is_dot = run == 0 && *s == '.'; /* a run of exactly one '.' */
 			run++;
 			continue;
 		}
@@ -398,7 +396,7 @@ int kg_cgroup_object_name(const char *path, char *out, size_t outsz, size_t max)
 				overflow = true;
 				break;
 			}
-			out[n++] = run == 1 && run_is_dot ? '.' : '-';
+			out[n++] = run_is_dot ? '.' : '-';
 		}
 		run = 0;
 		if (n == limit) {
@@ -424,42 +422,45 @@ int kg_cgroup_object_name(const char *path, char *out, size_t outsz, size_t max)
 
 const char *kg_cgroup_kind_name(enum kg_cgroup_kind k)
 {
-	static const char *const names[] = {
-		[KG_CG_OTHER] = "other",
-		[KG_CG_KUBE_ROOT] = "kube-root",
-		[KG_CG_QOS] = "qos",
-		[KG_CG_POD] = "pod",
-		[KG_CG_CONTAINER] = "container",
-	};
-
-	if ((unsigned int)k >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[k];
+	switch (k) {
+	case KG_CG_OTHER:
+		return "other";
+	case KG_CG_KUBE_ROOT:
+		return "kube-root";
+	case KG_CG_QOS:
+		return "qos";
+	case KG_CG_POD:
+		return "pod";
+	case KG_CG_CONTAINER:
+		return "container";
+	}
+	return "unknown";
 }
 
 const char *kg_qos_name(enum kg_qos q)
 {
-	static const char *const names[] = {
-		[KG_QOS_NONE] = "",
-		[KG_QOS_GUARANTEED] = "guaranteed",
-		[KG_QOS_BURSTABLE] = "burstable",
-		[KG_QOS_BESTEFFORT] = "besteffort",
-	};
-
-	if ((unsigned int)q >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[q];
+	switch (q) {
+	case KG_QOS_NONE:
+		return "";
+	case KG_QOS_GUARANTEED:
+		return "guaranteed";
+	case KG_QOS_BURSTABLE:
+		return "burstable";
+	case KG_QOS_BESTEFFORT:
+		return "besteffort";
+	}
+	return "unknown";
 }
 
 const char *kg_driver_name(enum kg_cgroup_driver d)
 {
-	static const char *const names[] = {
-		[KG_DRIVER_NONE] = "",
-		[KG_DRIVER_CGROUPFS] = "cgroupfs",
-		[KG_DRIVER_SYSTEMD] = "systemd",
-	};
-
-	if ((unsigned int)d >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[d];
+	switch (d) {
+	case KG_DRIVER_NONE:
+		return "";
+	case KG_DRIVER_CGROUPFS:
+		return "cgroupfs";
+	case KG_DRIVER_SYSTEMD:
+		return "systemd";
+	}
+	return "unknown";
 }

@@ -19,21 +19,21 @@
 
 #include <stddef.h>
 
-#define KG_POD_UID_LEN 37	/* 36 chars + NUL, canonical dashed form */
-#define KG_CONTAINER_ID_LEN 65	/* up to 64 hex chars + NUL */
-#define KG_CGROUP_PATH_MAX 4096	/* a path must fit a buffer this size with its NUL */
-#define KG_CGROUP_NAME_MAX 255	/* one path component (a directory name: NAME_MAX) */
-#define KG_CONTAINER_ID_MIN 12	/* shortest container id accepted (docker's short form) */
+#define KG_POD_UID_LEN 37 /* 36 chars + NUL, canonical dashed form */
+#define KG_CONTAINER_ID_LEN 65 /* up to 64 hex chars + NUL */
+#define KG_CGROUP_PATH_MAX 4096 /* a path must fit a buffer this size with its NUL */
+#define KG_CGROUP_NAME_MAX 255 /* one path component (a directory name: NAME_MAX) */
+#define KG_CONTAINER_ID_MIN 12 /* shortest container id accepted (docker's short form) */
 #define KG_RUNTIME_LEN 16
-#define KG_OBJECT_NAME_MAX 63	/* kg_cgroup_object_name() never returns more than this */
-#define KG_OBJECT_NAME_MIN 15	/* ... and needs room for at least this ("cgroup-" + 8 hex) */
+#define KG_OBJECT_NAME_MAX 63 /* kg_cgroup_object_name() never returns more than this */
+#define KG_OBJECT_NAME_MIN 15 /* ... and needs room for at least this ("cgroup-" + 8 hex) */
 
 enum kg_cgroup_kind {
-	KG_CG_OTHER = 0,	/* not a Kubernetes cgroup: systemd service, plain dir, ... */
-	KG_CG_KUBE_ROOT,	/* /kubepods or /kubepods.slice */
-	KG_CG_QOS,		/* /kubepods/burstable, kubepods-besteffort.slice, ... */
-	KG_CG_POD,		/* pod-level cgroup */
-	KG_CG_CONTAINER,	/* a container inside a pod */
+	KG_CG_OTHER = 0, /* not a Kubernetes cgroup: systemd service, plain dir, ... */
+	KG_CG_KUBE_ROOT, /* /kubepods or /kubepods.slice */
+	KG_CG_QOS, /* /kubepods/burstable, kubepods-besteffort.slice, ... */
+	KG_CG_POD, /* pod-level cgroup */
+	KG_CG_CONTAINER, /* a container inside a pod */
 };
 
 enum kg_cgroup_driver { KG_DRIVER_NONE = 0, KG_DRIVER_CGROUPFS, KG_DRIVER_SYSTEMD };
@@ -51,13 +51,13 @@ enum kg_qos { KG_QOS_NONE = 0, KG_QOS_GUARANTEED, KG_QOS_BURSTABLE, KG_QOS_BESTE
  */
 struct kg_cgroup_identity {
 	enum kg_cgroup_kind kind;
-	enum kg_cgroup_driver driver;		/* NONE only for KG_CG_OTHER */
-	enum kg_qos qos;			/* NONE for KG_CG_OTHER and KG_CG_KUBE_ROOT */
-	char pod_uid[KG_POD_UID_LEN];		/* dashed, lowercase: "0f1e...-..." ; "" if none */
+	enum kg_cgroup_driver driver; /* NONE only for KG_CG_OTHER */
+	enum kg_qos qos; /* NONE for KG_CG_OTHER and KG_CG_KUBE_ROOT */
+	char pod_uid[KG_POD_UID_LEN]; /* dashed, lowercase: "0f1e...-..." ; "" if none */
 	char container_id[KG_CONTAINER_ID_LEN]; /* lowercase hex; "" if none */
-	char runtime[KG_RUNTIME_LEN];		/* "containerd", "cri-o", "docker", "conmon", or ""
-						 * (a bare id under cgroupfs: runtime unknown) */
-	unsigned int nested;			/* components below the kind's own cgroup */
+	/* "containerd", "cri-o", "docker", "conmon"; "" if none or unknown (a bare id) */
+	char runtime[KG_RUNTIME_LEN];
+	unsigned int nested; /* components below the kind's own cgroup; 0 for KG_CG_OTHER */
 };
 
 /*

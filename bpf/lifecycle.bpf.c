@@ -44,10 +44,11 @@ static __always_inline int kg_emit_cgroup(__u32 type, struct cgroup *cgrp, const
 	struct kg_cgroup_event *e;
 	bool opened = false;
 	void *ring;
+	long len;
 
 	if (!s)
 		return 0;
-	bpf_probe_read_kernel_str(s->path, sizeof(s->path), path);
+	len = bpf_probe_read_kernel_str(s->path, sizeof(s->path), path);
 	if (tracked_only && !kg_path_tracked(s->path))
 		return 0;
 
@@ -77,7 +78,8 @@ static __always_inline int kg_emit_cgroup(__u32 type, struct cgroup *cgrp, const
 	e->hierarchy_id = hier;
 	e->level = BPF_CORE_READ(cgrp, level);
 	e->birth = opened;
-	e->pad = 0;
+	/* a full buffer may hold a cut path: a prefix of a container id still parses */
+	e->truncated = len >= (long)sizeof(s->path);
 	__builtin_memcpy(e->path, s->path, sizeof(e->path));
 	/* a new birth must wake the agent now: it attaches the syscall counters */
 	kg_event_submit(ring, e, opened);

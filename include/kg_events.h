@@ -69,7 +69,7 @@ struct kg_cgroup_event {	/* KG_EV_CGROUP_MKDIR / RMDIR / ATTACH */
 	__u32 hierarchy_id;	/* 0 = unified (v2) hierarchy, else the v1 hierarchy id */
 	__u32 level;
 	__u32 birth;		/* 1 when the kernel opened a birth record for it */
-	__u32 pad;
+	__u32 truncated;	/* path longer than KG_PATH_LEN - 1: resolve the id instead */
 	char path[KG_PATH_LEN];	/* relative to the hierarchy's root, "/kubepods/..." */
 };
 

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * whisper.c - KernelWhisper documents. See whisper.h.
+ *
+ * status.kernelTruth holds the kernel's own CFS-bandwidth counters over the
+ * window (periods, throttledPeriods, throttledTimeNs: what cpu.stat counts)
+ * and the cumulative values at the window's end; status.metricsView holds
+ * the average CPU use a scrape-based metric reports for the same window, as
+ * a share of the limit; status.scheduler what throttling cost the tasks
+ * (run-queue delay, time held). The summary sentence is assembled from
+ * those numbers only.
+ */
+#include <stdio.h>
+#include "hist.h"
+#include "json_util.h"
+#include "whisper.h"
+
+#define KG_QUOTA_NONE UINT64_MAX
+
+double kg_limit_millicores(uint64_t quota_ns, uint64_t period_ns)
+{
+	if (!period_ns || quota_ns == KG_QUOTA_NONE)
+		return 0;
+	return 1000.0 * (double)quota_ns / (double)period_ns;
+}
+
+static double kg_pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_whisper_window *w)
+{
+	json_object *doc = kg_resource_envelope(m, KG_KIND_WHISPER), *st, *win, *kt, *mv, *sc;
+	double limit_mc = kg_limit_millicores(w->quota_ns, w->period_ns);
+	double thr_pct = kg_pct(w->throttled_periods, w->periods);
+	double avg_mc = 0, util_pct = 0, usage_s = 0;
+	char summary[512];
+
+	st = kg_json_obj(doc, "status");
+	win = kg_json_obj(st, "window");
+	kg_json_time(win, "start", w->start_ns + m->mono_to_real_ns);
+	kg_json_time(win, "end", w->end_ns + m->mono_to_real_ns);
+	kg_json_dbl(win, "durationSeconds", (w->end_ns - w->start_ns) / 1e9, 3);
+
+	kt = kg_json_obj(st, "kernelTruth");
+	kg_json_u64(kt, "periods", w->periods);
+	kg_json_u64(kt, "throttledPeriods", w->throttled_periods);
+	kg_json_u64(kt, "throttledTimeNs", w->throttled_ns);
+	kg_json_dbl(kt, "throttledPercent", thr_pct, 1);
+	kg_json_u64(kt, "periodUs", w->period_ns / 1000);
+	if (w->quota_ns != KG_QUOTA_NONE) {
+		kg_json_u64(kt, "quotaUs", w->quota_ns / 1000);
+		kg_json_dbl(kt, "cpuLimitMillicores", limit_mc, 0);
+	}
+	kg_json_u64(kt, "burstUs", w->burst_ns / 1000);
+	{
+		json_object *tot = kg_json_obj(kt, "cumulative");
+
+		kg_json_u64(tot, "periods", w->total_periods);
+		kg_json_u64(tot, "throttledPeriods", w->total_throttled_periods);
+		kg_json_u64(tot, "throttledTimeNs", w->total_throttled_ns);
+	}
+	{
+		json_object *ep = kg_json_obj(kt, "episodes");
+
+		kg_json_u64(ep, "count", w->episodes);
+		kg_json_u64(ep, "totalNs", w->episode_ns);
+		kg_json_u64(ep, "averageNs", w->episodes ? w->episode_ns / w->episodes : 0);
+		kg_json_u64(ep, "maxNs", w->episode_max_ns);
+		kg_json_u64(ep, "p99NsAtMost", kg_hist_percentile(w->episode_hist, KG_HIST_SLOTS, 0.99));
+		kg_json_str(ep, "hook", w->episode_hook);
+	}
+	kg_json_str(kt, "source", "cfs_bandwidth counters at the cgroup's period timer");
+
+	mv = kg_json_obj(st, "metricsView");
+	if (w->have_usage && w->usage_end_ns > w->usage_start_ns) {
+		usage_s = (w->usage_end_ns - w->usage_start_ns) / 1e9;
+		avg_mc = 1000.0 * (double)w->usage_ns / (double)(w->usage_end_ns - w->usage_start_ns);
+		util_pct = limit_mc > 0 ? 100.0 * avg_mc / limit_mc : 0;
+		kg_json_u64(mv, "cpuUsageNs", w->usage_ns);
+		kg_json_dbl(mv, "windowSeconds", usage_s, 3);
+		kg_json_dbl(mv, "averageMillicores", avg_mc, 1);
+		if (limit_mc > 0)
+			kg_json_dbl(mv, "averageUtilizationPercent", util_pct, 1);
+		kg_json_str(mv, "source", w->usage_source);
+	} else {
+		kg_json_str(mv, "unavailable", "the cgroup's CPU usage counter could not be read");
+	}
+
+	sc = kg_json_obj(st, "scheduler");
+	if (w->have_sched) {
+		const struct kg_sched_stats *s = &w->sched;
+
+		kg_json_u64(sc, "runQueueDelayNs", s->runq_delay_ns);
+		kg_json_u64(sc, "runQueueWaits", s->runq_waits);
+		kg_json_u64(sc, "runQueueDelayAverageNs",
+			    s->runq_waits ? s->runq_delay_ns / s->runq_waits : 0);
+		kg_json_u64(sc, "runQueueDelayP99NsAtMost",
+			    kg_hist_percentile(s->runq_hist, KG_HIST_SLOTS, 0.99));
+		kg_json_u64(sc, "runQueueDelayMaxNs", s->runq_delay_max_ns);
+		kg_json_u64(sc, "throttleHeldNs", s->throttle_wait_ns);
+		kg_json_u64(sc, "taskThrottles", s->throttled_tasks);
+		kg_json_u64(sc, "onCpuNs", s->oncpu_ns);
+		kg_json_u64(sc, "voluntarySwitches", s->switches_voluntary);
+		kg_json_u64(sc, "involuntarySwitches", s->switches_involuntary);
+	} else {
+		kg_json_str(sc, "unavailable",
+			    "no scheduler facts for this cgroup (not in the identity hierarchy)");
+	}
+
+	if (w->have_usage && limit_mc > 0)
+		snprintf(summary, sizeof(summary),
+			 "throttled in %.1f%% of %llu CFS periods (%.1f ms held) while averaging "
+			 "%.1f%% of its %.0fm CPU limit over %.1f s",
+			 thr_pct, (unsigned long long)w->periods, w->throttled_ns / 1e6, util_pct,
+			 limit_mc, usage_s);
+	else
+		snprintf(summary, sizeof(summary),
+			 "throttled in %.1f%% of %llu CFS periods (%.1f ms held)", thr_pct,
+			 (unsigned long long)w->periods, w->throttled_ns / 1e6);
+	kg_json_str(st, "summary", summary);
+	if (m->hooks)
+		kg_json_str(st, "observedBy", m->hooks);
+	return doc;
+}
