@@ -81,7 +81,8 @@ static json_object *kg_timeline(const struct kg_birth *b)
 	char detail[KG_FILE_LEN + 64];
 	unsigned n = 0;
 
-	snprintf(detail, sizeof(detail), "%u cgroup directories", b->cgroups_created);
+	snprintf(detail, sizeof(detail), "%u cgroup director%s (all hierarchies)",
+		 b->cgroups_created, b->cgroups_created == 1 ? "y" : "ies");
 	kg_add_phase(ph, &n, "cgroupCreated", b->created_ns, detail);
 	snprintf(detail, sizeof(detail), "by %s[%u]", b->attach_comm, b->attach_pid);
 	kg_add_phase(ph, &n, "runtimeAttached", b->attached_ns, b->attach_pid ? detail : NULL);

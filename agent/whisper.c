@@ -67,7 +67,6 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 		kg_json_u64(ep, "count", w->episodes);
 		kg_json_u64(ep, "totalNs", w->episode_ns);
 		kg_json_u64(ep, "averageNs", w->episodes ? w->episode_ns / w->episodes : 0);
-		kg_json_u64(ep, "maxNs", w->episode_max_ns);
 		kg_json_u64(ep, "p99NsAtMost", kg_hist_percentile(w->episode_hist, KG_HIST_SLOTS, 0.99));
 		kg_json_str(ep, "hook", w->episode_hook);
 	}
@@ -98,7 +97,6 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 			    s->runq_waits ? s->runq_delay_ns / s->runq_waits : 0);
 		kg_json_u64(sc, "runQueueDelayP99NsAtMost",
 			    kg_hist_percentile(s->runq_hist, KG_HIST_SLOTS, 0.99));
-		kg_json_u64(sc, "runQueueDelayMaxNs", s->runq_delay_max_ns);
 		kg_json_u64(sc, "throttleHeldNs", s->throttle_wait_ns);
 		kg_json_u64(sc, "taskThrottles", s->throttled_tasks);
 		kg_json_u64(sc, "onCpuNs", s->oncpu_ns);

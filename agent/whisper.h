@@ -20,7 +20,7 @@ struct kg_whisper_window {
 	/* the same counters, cumulative at end_ns: what cpu.stat printed then */
 	uint64_t total_periods, total_throttled_periods, total_throttled_ns;
 	uint64_t quota_ns, period_ns, burst_ns;	/* per period; quota ~0 = none */
-	uint64_t episodes, episode_ns, episode_max_ns;
+	uint64_t episodes, episode_ns;
 	__u64 episode_hist[KG_HIST_SLOTS];
 	const char *episode_hook;
 	/* metrics view: cgroup CPU usage over [usage_start_ns, usage_end_ns] */
