@@ -116,6 +116,23 @@ static void kg_birth_open(struct kg_birth *b, const struct kg_open_event *e)
 	}
 }
 
+/* argv as one line: NULs become spaces, other control bytes '?' */
+static void kg_exec_args(const struct kg_exec_event *e, char *out, size_t outsz)
+{
+	size_t n = 0, len = e->args_len > KG_ARGS_LEN ? KG_ARGS_LEN : e->args_len;
+
+	if (e->argv0_only)
+		len = strnlen(e->args, KG_ARGS_LEN);
+	for (size_t i = 0; i < len && n + 1 < outsz; i++) {
+		unsigned char c = e->args[i];
+
+		out[n++] = c == 0 ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c;
+	}
+	while (n && out[n - 1] == ' ')
+		n--;
+	out[n] = 0;
+}
+
 static void kg_birth_exec_ev(struct kg_birth *b, const struct kg_exec_event *e)
 {
 	struct kg_birth_exec *x;
@@ -124,7 +141,13 @@ static void kg_birth_exec_ev(struct kg_birth *b, const struct kg_exec_event *e)
 		b->execs_beyond++;
 		return;
 	}
-	x = &b->execs[b->execs_n++];
+	/* events reach us per CPU, not in time order: insert in place */
+	x = &b->execs[b->execs_n];
+	while (x > b->execs && x[-1].ts_ns > e->hdr.ts_ns) {
+		*x = x[-1];
+		x--;
+	}
+	b->execs_n++;
 	x->ts_ns = e->hdr.ts_ns;
 	x->pid = e->hdr.tgid;
 	x->ppid = e->ppid;
@@ -132,6 +155,9 @@ static void kg_birth_exec_ev(struct kg_birth *b, const struct kg_exec_event *e)
 	x->comm[KG_COMM_LEN - 1] = 0;
 	memcpy(x->file, e->filename, KG_FILE_LEN);
 	x->file[KG_FILE_LEN - 1] = 0;
+	memcpy(x->exe, e->exe, KG_EXE_LEN);
+	x->exe[KG_EXE_LEN - 1] = 0;
+	kg_exec_args(e, x->args, sizeof(x->args));
 }
 
 static void kg_birth_ns(struct kg_birth *b, const struct kg_ns_event *e)
@@ -179,8 +205,10 @@ void kg_birth_event(struct kg_birth *b, const struct kg_event_hdr *h)
 			memcpy(b->attach_comm, h->comm, KG_COMM_LEN);
 			b->attach_comm[KG_COMM_LEN - 1] = 0;
 		}
-		if (h->pid == h->tgid)	/* one event per thread of the process moved */
+		if (h->pid == h->tgid) {	/* one event per thread of the process moved */
 			b->live++;
+			b->attached++;
+		}
 		b->had_task = true;
 		return;	/* the runtime moving a task in is not activity of the workload */
 	case KG_EV_EXEC:

@@ -35,7 +35,9 @@ struct kg_birth_exec {
 	uint64_t ts_ns;
 	uint32_t pid, ppid;
 	char comm[KG_COMM_LEN];
-	char file[KG_FILE_LEN];
+	char file[KG_FILE_LEN];		/* as passed to execve */
+	char exe[KG_EXE_LEN];		/* the file that ran (behind /proc/self/exe, symlinks) */
+	char args[KG_ARGS_LEN + 1];	/* argv joined with spaces, maybe cut */
 };
 
 struct kg_birth_file {
@@ -66,6 +68,7 @@ struct kg_birth {
 	char ready_comm[KG_COMM_LEN];
 	uint64_t last_activity_ns;	/* last exec/fork/exit/open/mount/namespace/listen */
 	int32_t live;			/* processes alive: attached + forked - exited */
+	uint32_t attached;		/* processes the runtime moved in */
 	bool had_task;
 	uint32_t ns_created[KG_NS_NR];
 	uint32_t ns_joined;

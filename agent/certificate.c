@@ -187,6 +187,7 @@ json_object *kg_birth_json(const struct kg_cert_container *c, int64_t mono_to_re
 
 	o = kg_json_obj(st, "processes");
 	kg_json_u64(o, "created", b->have_kernel ? k->processes : 0);
+	kg_json_u64(o, "total", b->attached + (b->have_kernel ? k->processes : 0));
 	kg_json_u64(o, "threads", b->have_kernel ? k->threads : 0);
 	kg_json_u64(o, "exited", b->have_kernel ? k->exits : 0);
 
@@ -200,7 +201,8 @@ json_object *kg_birth_json(const struct kg_cert_container *c, int64_t mono_to_re
 		kg_json_u64(e, "pid", b->execs[i].pid);
 		kg_json_u64(e, "ppid", b->execs[i].ppid);
 		kg_json_str(e, "binary", b->execs[i].file);
-		kg_json_str(e, "comm", b->execs[i].comm);
+		kg_json_str(e, "exe", b->execs[i].exe);
+		kg_json_str(e, "args", b->execs[i].args);
 		json_object_array_add(chain, e);
 	}
 	if (b->execs_beyond)

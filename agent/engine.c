@@ -210,14 +210,14 @@ static void kg_on_cgroup_event(struct kg_engine *e, const struct kg_cgroup_event
 	case KG_EV_CGROUP_RMDIR:
 		if (!identity)
 			break;
+		/*
+		 * Not now: each CPU has its own ring, so the exits that came
+		 * before this rmdir may still sit in another CPU's ring. The
+		 * settle tick drains every ring first, then forgets the cgroup.
+		 */
 		cg = kg_track_find(&e->track, ev->id);
-		if (!cg)
-			break;
-		if (cg->birth)
-			kg_settle(e, cg, KG_SETTLE_REMOVED);
-		bpf_map_delete_elem(kg_bpf_sched_fd(&e->bpf), &ev->id);
-		kg_track_remove(&e->track, ev->id);
-		kg_syscalls_wanted(e);
+		if (cg)
+			cg->removed_ns = ev->hdr.ts_ns;
 		break;
 	case KG_EV_CGROUP_ATTACH:
 		cg = kg_track_find(&e->track, ev->id);
@@ -287,6 +287,15 @@ static void kg_settle_tick(void *ctx, uint32_t events)
 		enum kg_settle_reason r;
 		bool have_k;
 
+		if (cg->removed_ns) {
+			/* runtimes remove a container's cgroup once it has exited */
+			if (cg->birth)
+				kg_settle(e, cg, cg->birth->had_task && cg->birth->live <= 0 ?
+							 KG_SETTLE_EXITED : KG_SETTLE_REMOVED);
+			bpf_map_delete_elem(kg_bpf_sched_fd(&e->bpf), &cg->id);
+			kg_track_remove(&e->track, cg->id);
+			continue;
+		}
 		if (!cg->birth)
 			continue;
 		have_k = !bpf_map_lookup_elem(kg_bpf_births_fd(&e->bpf), &cg->id, k);

@@ -44,6 +44,7 @@ struct kg_cg {
 	char path[KG_PATH_LEN];
 	struct kg_cgroup_identity ident;
 	struct kg_birth *birth;		/* open birth, or NULL */
+	uint64_t removed_ns;		/* rmdir seen; forgotten at the next settle tick */
 	struct kg_pod *pod;
 	struct kg_cg *next;
 };

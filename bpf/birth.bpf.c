@@ -247,9 +247,27 @@ int BPF_PROG(kg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	kg_fill_hdr(&e->hdr, KG_EV_EXEC, cgid);
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->old_pid = old_pid;
+	e->argv0_only = 0;
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				      BPF_CORE_READ(bprm, filename)) < 0)
 		e->filename[0] = 0;
+	/* the file really executed: "busybox" behind /proc/self/exe or a symlink */
+	if (bpf_probe_read_kernel_str(e->exe, sizeof(e->exe),
+				      BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name)) < 0)
+		e->exe[0] = 0;
+	/* the new program's argv, already copied to its stack */
+	{
+		__u64 start = BPF_CORE_READ(p, mm, arg_start), end = BPF_CORE_READ(p, mm, arg_end);
+		__u32 len = end > start && end - start < KG_ARGS_LEN ? end - start : KG_ARGS_LEN - 1;
+
+		/* the mask bounds the size for the verifier; argv may end near the stack top */
+		len &= KG_ARGS_LEN - 1;
+		e->args_len = 0;
+		if (start && !bpf_probe_read_user(e->args, len, (void *)start))
+			e->args_len = len;
+		else if (start && bpf_probe_read_user_str(e->args, sizeof(e->args), (void *)start) > 0)
+			e->argv0_only = 1;
+	}
 	kg_event_submit(ring, e, false);
 	return 0;
 }

@@ -73,11 +73,18 @@ struct kg_cgroup_event {	/* KG_EV_CGROUP_MKDIR / RMDIR / ATTACH */
 	char path[KG_PATH_LEN];	/* relative to the hierarchy's root, "/kubepods/..." */
 };
 
+#define KG_ARGS_LEN 256	/* first bytes of an exec's argv, NUL-separated; a power of 2 */
+#define KG_EXE_LEN 64	/* name of the file executed (after /proc/self/exe, symlinks) */
+
 struct kg_exec_event {		/* KG_EV_EXEC */
 	struct kg_event_hdr hdr;
 	__u32 ppid;
 	__u32 old_pid;
-	char filename[KG_FILE_LEN];
+	__u32 args_len;		/* bytes of args that are argv */
+	__u32 argv0_only;	/* argv too near the stack top for a full read: args = argv[0] */
+	char filename[KG_FILE_LEN];	/* as passed to execve */
+	char exe[KG_EXE_LEN];
+	char args[KG_ARGS_LEN];
 };
 
 struct kg_fork_event {		/* KG_EV_FORK / KG_EV_EXIT */
