@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+#
+# tests/integration/test_throttle.sh - a throttled cgroup gets a KernelWhisper
+# whose kernel truth equals the kernel's own cpu.stat; an unthrottled one gets
+# none.
+#
+# A kubelet-style container cgroup gets a 200m CPU quota (20 ms per 100 ms
+# period) and a bursty two-thread load; a control cgroup in another pod gets a
+# 2-CPU quota and a light load. After the loads end, the whisper's counters
+# must equal cpu.stat of the same cgroup exactly: periods, throttled periods,
+# throttled time (nanoseconds on cgroup v1; v2 reports microseconds, so there
+# the comparison is to the microsecond). The cgroups are created after the
+# agent starts, so the whisper's window covers their whole life and its deltas
+# equal cpu.stat's absolute values.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/containers.sh
+. "$here/../lib/containers.sh"
+# shellcheck source=../lib/agent.sh
+. "$here/../lib/agent.sh"
+trap 'kg_agent_kill; kg_cleanup_all' EXIT
+
+out=$(kg_tmpdir)/out
+report=${KG_REPORT:-/dev/null}
+
+# the hierarchy holding the cpu controller: v1 "cpu" on hybrid hosts, else v2
+cpu_dir() {
+	if [[ -n $KG_CG_V1_CPU ]]; then echo "$KG_CG_V1_CPU$1"; else echo "$KG_CG_V2$1"; fi
+}
+
+set_quota() {	# PATH QUOTA_US PERIOD_US
+	local d
+	d=$(cpu_dir "$1")
+	if [[ -n $KG_CG_V1_CPU ]]; then
+		echo "$3" >"$d/cpu.cfs_period_us"
+		echo "$2" >"$d/cpu.cfs_quota_us"
+	else
+		echo "$2 $3" >"$d/cpu.max"
+	fi
+}
+
+# read_cpu_stat PATH -> "periods throttled_periods throttled_ns"
+read_cpu_stat() {
+	awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 }
+	     $1 == "throttled_time" { ns = $2 } $1 == "throttled_usec" { ns = $2 * 1000 }
+	     END { print p, t, ns }' "$(cpu_dir "$1")/cpu.stat"
+}
+
+# run CMD... inside the cgroup PATH, in every hierarchy, in the background
+run_in() {
+	local path=$1 m
+	shift
+	(
+		for m in $KG_CG_MOUNTS; do
+			[[ -d $m$path ]] && echo "$BASHPID" >"$m$path/cgroup.procs"
+		done
+		exec "$@"
+	) &
+}
+
+kg_agent_start "$out" --sample-ms 500 --window-s 60
+
+uid=$(kg_new_uid)
+cid=$(kg_new_cid)
+path=$(kg_cgpath_cgroupfs burstable "$uid" "$cid")
+kg_cgroup_create "$path"
+set_quota "$path" 20000 100000
+
+cuid=$(kg_new_uid)
+ccid=$(kg_new_cid)
+cpath=$(kg_cgpath_cgroupfs burstable "$cuid" "$ccid")
+kg_cgroup_create "$cpath"
+set_quota "$cpath" 200000 100000
+
+echo "throttle: bursty load in a 200m cgroup, light load in a 2-CPU control cgroup"
+run_in "$path" stress-ng --cpu 2 --cpu-load 40 --cpu-method fft -t 4 -q
+load=$!
+run_in "$cpath" stress-ng --cpu 1 --cpu-load 10 --cpu-method fft -t 4 -q
+control=$!
+wait "$load" || kg_fail "the load failed"
+wait "$control" || kg_fail "the control load failed"
+
+whisper=$out/kernelwhispers/pod-$uid-cpu-throttle.json
+kg_wait_file "$whisper" 15
+# the period timer stops a period or two after the load; wait for the final sample
+read -r periods throttled thr_ns < <(read_cpu_stat "$path")
+deadline=$((SECONDS + 15))
+until [[ $(kg_jq "$whisper" .status.kernelTruth.cumulative.periods) == "$periods" &&
+	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledPeriods) == "$throttled" ]]; do
+	((SECONDS < deadline)) || break
+	sleep 0.5
+	read -r periods throttled thr_ns < <(read_cpu_stat "$path")
+done
+
+w_periods=$(kg_jq "$whisper" .status.kernelTruth.periods)
+w_throttled=$(kg_jq "$whisper" .status.kernelTruth.throttledPeriods)
+w_ns=$(kg_jq "$whisper" .status.kernelTruth.throttledTimeNs)
+diff_ns=$((w_ns - thr_ns))
+diff_ns=${diff_ns#-}
+echo "  ==   cpu.stat: periods=$periods throttled=$throttled throttled_ns=$thr_ns"
+echo "  ==   whisper:  periods=$w_periods throttled=$w_throttled throttled_ns=$w_ns (|diff| ${diff_ns} ns)"
+printf '| throttled cgroup (%s) | %s / %s | %s / %s | %s / %s |\n' \
+	"$([[ -n $KG_CG_V1_CPU ]] && echo v1 || echo v2)" "$w_periods" "$periods" \
+	"$w_throttled" "$throttled" "$w_ns" "$thr_ns" >>"$report"
+
+kg_check "the load was really throttled (cpu.stat nr_throttled=$throttled)" [ "$throttled" -gt 5 ]
+kg_check "whisper names the pod and container" \
+	[ "$(kg_jq "$whisper" .spec.podUID):$(kg_jq "$whisper" .spec.containerID)" = "$uid:$cid" ]
+kg_check "whisper cgroupPath" [ "$(kg_jq "$whisper" .spec.cgroupPath)" = "$path" ]
+kg_check "periods equal cpu.stat" [ "$w_periods" = "$periods" ]
+kg_check "throttled periods equal cpu.stat" [ "$w_throttled" = "$throttled" ]
+if [[ -n $KG_CG_V1_CPU ]]; then
+	kg_check "throttled time equals cpu.stat to the nanosecond" [ "$diff_ns" -eq 0 ]
+else
+	kg_check "throttled time equals cpu.stat to the microsecond" [ "$diff_ns" -lt 1000 ]
+fi
+kg_check "quota and period read from the kernel" \
+	[ "$(kg_jq "$whisper" .status.kernelTruth.quotaUs)/$(kg_jq "$whisper" .status.kernelTruth.periodUs)" = 20000/100000 ]
+kg_check "limit in millicores" [ "$(kg_jq "$whisper" .status.kernelTruth.cpuLimitMillicores)" = 200 ]
+kg_check "metrics view has the average use against the limit" \
+	[ "$(kg_jq "$whisper" '.status.metricsView.averageUtilizationPercent != null')" = true ]
+kg_check "scheduler view has run-queue delay" \
+	[ "$(kg_jq "$whisper" '.status.scheduler.runQueueWaits')" -gt 0 ]
+ep_ns=$(kg_jq "$whisper" .status.kernelTruth.episodes.totalNs)
+echo "  ==   throttle episodes ($(kg_jq "$whisper" .status.kernelTruth.episodes.hook)): $(kg_jq "$whisper" .status.kernelTruth.episodes.count), ${ep_ns} ns in all"
+kg_check "episodes add up to the throttled time within 5 %" \
+	awk -v a="$ep_ns" -v b="$w_ns" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.05 * b) }'
+
+read -r cperiods cthrottled _ < <(read_cpu_stat "$cpath")
+echo "  ==   control cgroup: periods=$cperiods throttled=$cthrottled"
+kg_check "the control cgroup ran under its quota (periods=$cperiods)" [ "$cperiods" -gt 0 ]
+kg_check "the control cgroup was never throttled" [ "$cthrottled" -eq 0 ]
+kg_check "the control cgroup has no whisper" [ ! -e "$out/kernelwhispers/pod-$cuid-cpu-throttle.json" ]
+
+kg_agent_stop
+echo "throttle: all checks passed"
