@@ -252,6 +252,7 @@ enum kg_settle_reason kg_birth_check(const struct kg_birth *b, uint64_t now_ns,
 				     const struct kg_birth_rules *rules)
 {
 	bool had_task = b->had_task || (k && (k->first_task_ns || k->first_syscall_ns));
+	uint64_t quiet_from = b->last_activity_ns;
 
 	if (b->reason != KG_SETTLE_NONE)
 		return KG_SETTLE_NONE;
@@ -259,7 +260,12 @@ enum kg_settle_reason kg_birth_check(const struct kg_birth *b, uint64_t now_ns,
 		return KG_SETTLE_EXITED;
 	if (b->ready_ns && now_ns >= b->ready_ns + rules->ready_ms * NS_PER_MS)
 		return KG_SETTLE_READY;
-	if (had_task && now_ns >= b->last_activity_ns + rules->quiet_ms * NS_PER_MS)
+	/* quiet is counted from the first task's arrival at the earliest, not from mkdir */
+	if (b->attached_ns > quiet_from)
+		quiet_from = b->attached_ns;
+	if (k && k->first_task_ns > quiet_from)
+		quiet_from = k->first_task_ns;
+	if (had_task && now_ns >= quiet_from + rules->quiet_ms * NS_PER_MS)
 		return KG_SETTLE_QUIET;
 	if (now_ns >= b->created_ns + rules->max_ms * NS_PER_MS)
 		return KG_SETTLE_TIMEOUT;

@@ -133,7 +133,8 @@ static int kg_set(struct kg_config *cfg, const struct kg_opt *o, const char *val
 		return 0;
 	case T_UINT:
 		errno = 0;
-		if (!*val || *val == '-' || *val == '+')
+		/* digits only: strtoul() alone would also take blanks and a sign */
+		if (*val < '0' || *val > '9')
 			return kg_bad(err, errsz, o, from_env, val, "expected a whole number");
 		v = strtoul(val, &end, 10);
 		if (errno || *end)

@@ -272,6 +272,28 @@ static void kg_scan_orphans(struct kg_engine *e, uint64_t now)
 	free(k);
 }
 
+/* Events lost to full ring buffers are reported as soon as they are noticed, per CPU. */
+static void kg_report_drops(struct kg_engine *e)
+{
+	uint64_t c[KG_CNT_MAX], per_cpu[KG_MAX_CPUS];
+	char list[512];
+	size_t n = 0;
+
+	if (kg_bpf_counters(&e->bpf, c, per_cpu) || c[KG_CNT_RB_DROP] == e->last_drops)
+		return;
+	list[0] = 0;
+	for (int cpu = 0; cpu < e->bpf.nr_cpus && n < sizeof(list) - 32; cpu++) {
+		if (per_cpu[cpu])
+			n += snprintf(list + n, sizeof(list) - n, "%s%d:%llu", n ? "," : "", cpu,
+				      (unsigned long long)per_cpu[cpu]);
+	}
+	kg_warn("ring.drops",
+		"dropped_total=%llu new=%llu per_cpu=%s hint=\"raise --ring-bytes\"",
+		(unsigned long long)c[KG_CNT_RB_DROP],
+		(unsigned long long)(c[KG_CNT_RB_DROP] - e->last_drops), list);
+	e->last_drops = c[KG_CNT_RB_DROP];
+}
+
 static void kg_settle_tick(void *ctx, uint32_t events)
 {
 	struct kg_engine *e = ctx;
@@ -307,6 +329,7 @@ static void kg_settle_tick(void *ctx, uint32_t events)
 	if (now - e->last_orphan_scan_ns > KG_ORPHAN_SCAN_NS) {
 		e->last_orphan_scan_ns = now;
 		kg_scan_orphans(e, now);
+		kg_report_drops(e);
 	}
 	kg_syscalls_wanted(e);
 }

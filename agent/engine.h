@@ -42,6 +42,7 @@ struct kg_engine {
 	char hooks[256];
 	uint64_t warm_until_ns;		/* keep the syscall counters attached until then */
 	uint64_t last_orphan_scan_ns;
+	uint64_t last_drops;		/* ring-buffer drops already reported */
 	struct kg_engine_stats stats;
 };
 

@@ -22,13 +22,22 @@
 
 /* typeless ksyms: libbpf resolves the addresses from /proc/kallsyms */
 extern const void sched_cfs_period_timer __ksym;
+extern const void sched_cfs_slack_timer __ksym;
 extern const void __cfsb_csd_unthrottle __ksym __weak;
 
-static __always_inline struct task_group *kg_timer_tg(struct hrtimer *t)
+/* The task group a CFS-bandwidth timer belongs to, or NULL for any other hrtimer. */
+static __always_inline struct task_group *kg_timer_tg(struct hrtimer *t, bool *period)
 {
-	struct cfs_bandwidth *cfs_b =
-		(void *)t - bpf_core_field_offset(struct cfs_bandwidth, period_timer);
+	void *fn = BPF_CORE_READ(t, function);
+	struct cfs_bandwidth *cfs_b;
 
+	*period = fn == (void *)&sched_cfs_period_timer;
+	if (*period)
+		cfs_b = (void *)t - bpf_core_field_offset(struct cfs_bandwidth, period_timer);
+	else if (fn == (void *)&sched_cfs_slack_timer)
+		cfs_b = (void *)t - bpf_core_field_offset(struct cfs_bandwidth, slack_timer);
+	else
+		return NULL;
 	return (void *)cfs_b - bpf_core_field_offset(struct task_group, cfs_bandwidth);
 }
 
@@ -36,12 +45,11 @@ static __always_inline struct task_group *kg_timer_tg(struct hrtimer *t)
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(kg_cfs_tmr_in, struct hrtimer *t, ktime_t *now)
 {
-	struct task_group *tg;
+	bool period;
+	struct task_group *tg = kg_timer_tg(t, &period);
 
-	if (BPF_CORE_READ(t, function) != (void *)&sched_cfs_period_timer)
-		return 0;
-	tg = kg_timer_tg(t);
-	kg_cfs_of(tg, kg_tg_cgid(tg));
+	if (tg)
+		kg_cfs_of(tg, kg_tg_cgid(tg));
 	return 0;
 }
 
@@ -56,31 +64,35 @@ static long kg_sweep_episode(struct bpf_map *map, __u64 *key, struct kg_episode 
 	now = BPF_CORE_READ(cfs_rq, rq, clock);	/* the clock the unthrottle charged */
 	if (bpf_map_delete_elem(map, key))
 		return 0;	/* another CPU closed it first */
-	kg_episode_closed(cgid, start, now);
+	kg_episode_closed(BPF_CORE_READ(cfs_rq, tg), cgid, start, now);
 	return 0;
 }
 
+/*
+ * After the period timer (a new period: counters, quota) and after the slack
+ * timer, which hands runtime returned by sleeping or exiting tasks to
+ * throttled runqueues and so unthrottles them too.
+ */
 SEC("tp_btf/hrtimer_expire_exit")
 int BPF_PROG(kg_cfs_tmr_out, struct hrtimer *t)
 {
 	struct cfs_bandwidth___kg *bw;
 	struct kg_cfs_stats *s;
 	struct task_group *tg;
+	bool period;
 
-	if (BPF_CORE_READ(t, function) != (void *)&sched_cfs_period_timer)
+	tg = kg_timer_tg(t, &period);
+	if (!tg)
 		return 0;
-	tg = kg_timer_tg(t);
 	s = kg_cfs_of(tg, kg_tg_cgid(tg));
-	if (s) {
-		s->nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
-		s->nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
-		s->throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+	if (s)
+		kg_cfs_refresh(tg, s);
+	if (s && period) {
 		s->quota_ns = BPF_CORE_READ(tg, cfs_bandwidth.quota);
 		s->period_ns = BPF_CORE_READ(tg, cfs_bandwidth.period);
 		bw = (void *)&tg->cfs_bandwidth;
 		if (bpf_core_field_exists(bw->burst))
 			s->burst_ns = BPF_CORE_READ(bw, burst);
-		s->last_ts_ns = bpf_ktime_get_ns();
 		s->timer_fires++;
 	}
 	if (kg_episode_hook == KG_EPISODE_SWITCH)
@@ -138,6 +150,7 @@ int BPF_PROG(kg_unthr_out, struct cfs_rq *cfs_rq)
 	s = bpf_map_lookup_elem(&kg_cfs, &copy.cgid);
 	if (s)
 		__sync_fetch_and_add(&s->episodes, 1);
-	kg_episode_closed(copy.cgid, copy.start, BPF_CORE_READ((struct cfs_rq___kg *)cfs_rq, rq, clock));
+	kg_episode_closed(BPF_CORE_READ((struct cfs_rq___kg *)cfs_rq, tg), copy.cgid, copy.start,
+			  BPF_CORE_READ((struct cfs_rq___kg *)cfs_rq, rq, clock));
 	return 0;
 }

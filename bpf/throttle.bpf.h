@@ -61,12 +61,30 @@ static __always_inline struct kg_cfs_stats *kg_cfs_of(struct task_group *tg, __u
 	return bpf_map_lookup_elem(&kg_cfs, &cgid);
 }
 
-static __always_inline void kg_episode_closed(__u64 cgid, __u64 start, __u64 now)
+/*
+ * Copy the kernel's counters of tg. Done at every period timer and after
+ * every unthrottle we see: the last unthrottle of a burst can come after the
+ * last period timer (an IPI to another CPU), and its throttled time must
+ * not wait for a timer that may never fire again.
+ */
+static __always_inline void kg_cfs_refresh(struct task_group *tg, struct kg_cfs_stats *s)
+{
+	s->nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
+	s->nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
+	s->throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+	s->last_ts_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void kg_episode_closed(struct task_group *tg, __u64 cgid, __u64 start,
+					      __u64 now)
 {
 	struct kg_cfs_stats *s = bpf_map_lookup_elem(&kg_cfs, &cgid);
 	__u64 d;
 
-	if (!s || !start || now <= start)
+	if (!s)
+		return;
+	kg_cfs_refresh(tg, s);
+	if (!start || now <= start)
 		return;
 	d = now - start;
 	__sync_fetch_and_add(&s->episodes_closed, 1);

@@ -87,7 +87,8 @@ kg_wait_file "$whisper" 15
 read -r periods throttled thr_ns < <(read_cpu_stat "$path")
 deadline=$((SECONDS + 15))
 until [[ $(kg_jq "$whisper" .status.kernelTruth.cumulative.periods) == "$periods" &&
-	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledPeriods) == "$throttled" ]]; do
+	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledPeriods) == "$throttled" &&
+	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledTimeNs) == "$thr_ns" ]]; do
 	((SECONDS < deadline)) || break
 	sleep 0.5
 	read -r periods throttled thr_ns < <(read_cpu_stat "$path")
