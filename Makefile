@@ -41,7 +41,7 @@ LDLIBS := $(PKG_LIBS) -lm
 # Pure modules: no BPF, no I/O beyond what their names say; unit-tested directly.
 AGENT_PURE := agent/cgroup_path.c agent/json_util.c agent/certificate.c agent/whisper.c \
 	agent/birth.c agent/hist.c agent/log.c agent/config.c agent/resource.c agent/track.c \
-	agent/syscall_names.c
+	agent/syscall_names.c agent/insights.c
 AGENT_IO := agent/cgroupfs.c agent/loader.c agent/ring.c agent/loop.c agent/throttle.c \
 	agent/sink_file.c agent/engine.c
 AGENT_MAIN := agent/main.c
@@ -53,7 +53,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .PHONY: all clean test unit integration format deps check-deps
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/kernel-gossip-agent $(BUILD)/kgctl
+all: $(BUILD)/kernel-gossip-agent $(BUILD)/kgctl $(BUILD)/bursty
 
 $(BUILD)/vmlinux.h: | $(BUILD)
 	@if [ -r $(BTF_VMLINUX) ] && command -v $(BPFTOOL) >/dev/null; then \
@@ -64,7 +64,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 		cp $(VMLINUX_COMMITTED) $@; \
 	fi
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/agent $(BUILD)/cli $(BUILD)/tests:
+$(BUILD) $(BUILD)/bpf $(BUILD)/agent $(BUILD)/tests:
 	@mkdir -p $@
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)/bpf
@@ -95,9 +95,15 @@ $(BUILD)/kernel-gossip-agent: $(AGENT_OBJS) $(BUILD)/agent/main.o
 	@echo "  LD       $@"
 	@$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/kgctl: cli/kgctl.c $(BUILD)/agent/json_util.o | $(BUILD)/cli
+$(BUILD)/kgctl: agent/kgctl.c $(BUILD)/agent/json_util.o | $(BUILD)
 	@echo "  LD       $@"
 	@$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# the bursty workload of the hidden-throttling demo and tests: static, so it
+# runs alone in a container's minimal rootfs
+$(BUILD)/bursty: tests/workloads/bursty.c | $(BUILD)
+	@echo "  LD       $@"
+	@$(CC) $(CFLAGS) -static -pthread $< -o $@
 
 # ---- tests ----
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
@@ -116,7 +122,7 @@ integration: all
 test: unit integration
 
 format:
-	clang-format -i agent/*.c agent/*.h cli/*.c bpf/*.c bpf/*.h include/*.h tests/unit/*.c
+	clang-format -i agent/*.c agent/*.h bpf/*.c bpf/*.h include/*.h tests/unit/*.c tests/workloads/*.c
 
 deps:
 	bash scripts/install-deps.sh

@@ -149,6 +149,7 @@ static void kg_birth_exec_ev(struct kg_birth *b, const struct kg_exec_event *e)
 	}
 	b->execs_n++;
 	x->ts_ns = e->hdr.ts_ns;
+	x->syscalls_before = e->syscalls_before;
 	x->pid = e->hdr.tgid;
 	x->ppid = e->ppid;
 	memcpy(x->comm, e->hdr.comm, KG_COMM_LEN);
@@ -172,7 +173,7 @@ static void kg_birth_ns(struct kg_birth *b, const struct kg_ns_event *e)
 		if (e->flags & kg_ns_flags[t])
 			b->ns_created[t]++;
 	}
-	if (!b->first_ns_created_ns)
+	if (!b->first_ns_created_ns || e->hdr.ts_ns < b->first_ns_created_ns)
 		b->first_ns_created_ns = e->hdr.ts_ns;
 }
 
@@ -199,7 +200,8 @@ void kg_birth_event(struct kg_birth *b, const struct kg_event_hdr *h)
 	b->events++;
 	switch (h->type) {
 	case KG_EV_CGROUP_ATTACH:
-		if (!b->attached_ns) {
+		/* firsts are the earliest seen, not the first to arrive: rings are per CPU */
+		if (!b->attached_ns || h->ts_ns < b->attached_ns) {
 			b->attached_ns = h->ts_ns;
 			b->attach_pid = h->tgid;
 			memcpy(b->attach_comm, h->comm, KG_COMM_LEN);
@@ -232,7 +234,7 @@ void kg_birth_event(struct kg_birth *b, const struct kg_event_hdr *h)
 		kg_birth_mount(b, (const void *)h);
 		break;
 	case KG_EV_LISTEN:
-		if (!b->ready_ns) {
+		if (!b->ready_ns || h->ts_ns < b->ready_ns) {
 			b->ready_ns = h->ts_ns;
 			b->ready_pid = h->tgid;
 			memcpy(b->ready_comm, h->comm, KG_COMM_LEN);

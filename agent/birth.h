@@ -33,6 +33,7 @@ enum kg_ns_type { KG_NS_MNT, KG_NS_UTS, KG_NS_IPC, KG_NS_USER, KG_NS_PID, KG_NS_
 
 struct kg_birth_exec {
 	uint64_t ts_ns;
+	uint64_t syscalls_before;	/* the birth's syscalls when this exec succeeded */
 	uint32_t pid, ppid;
 	char comm[KG_COMM_LEN];
 	char file[KG_FILE_LEN];		/* as passed to execve */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "certificate.h"
+#include "insights.h"
 #include "json_util.h"
 #include "syscall_names.h"
 
@@ -307,6 +308,45 @@ json_object *kg_certificate_json(const struct kg_resource_meta *meta,
 	kg_sum(st, "cgroups", "created", cgs);
 	kg_sum(st, "mounts", "succeeded", mnts);
 	json_object_object_add(st, "timeline", kg_timeline(c[head].birth));
+	{
+		const struct kg_birth *hb = c[head].birth;
+		struct kg_insight in[KG_MAX_INSIGHTS];
+		unsigned ni = kg_birth_insights(hb, in, KG_MAX_INSIGHTS);
+		json_object *conds = kg_json_arr(st, "conditions"), *cd;
+		char msg[256], reason[32];
+		bool complete = true;
+
+		json_object_object_add(st, "insights", kg_insights_json(in, ni));
+		snprintf(reason, sizeof(reason), "%s", kg_settle_reason_name(hb->reason));
+		reason[0] = reason[0] >= 'a' && reason[0] <= 'z' ? reason[0] - 32 : reason[0];
+		if (!strcmp(reason, "Agent-shutdown"))
+			snprintf(reason, sizeof(reason), "AgentShutdown");
+		cd = json_object_new_object();
+		kg_json_str(cd, "type", "Settled");
+		kg_json_str(cd, "status", "True");
+		kg_json_str(cd, "reason", reason);
+		snprintf(msg, sizeof(msg), "the start settled (%s) %.1f ms after its cgroup was created",
+			 kg_settle_reason_name(hb->reason), kg_ms(hb->created_ns, hb->settled_ns));
+		kg_json_str(cd, "message", msg);
+		kg_json_time(cd, "lastTransitionTime", hb->settled_ns + meta->mono_to_real_ns);
+		json_object_array_add(conds, cd);
+		for (unsigned i = 0; i < n; i++) {
+			const struct kg_birth *b = c[i].birth;
+
+			if (!b->have_kernel || b->kernel.events_dropped || b->opens_untracked ||
+			    b->execs_beyond)
+				complete = false;
+		}
+		cd = json_object_new_object();
+		kg_json_str(cd, "type", "Complete");
+		kg_json_str(cd, "status", complete ? "True" : "False");
+		kg_json_str(cd, "reason", complete ? "AllEventsRecorded" : "DetailMissing");
+		kg_json_str(cd, "message", complete ? "every event of the start was recorded"
+						    : "some events or paths were not recorded: see "
+						      "containers[].completeness");
+		kg_json_time(cd, "lastTransitionTime", hb->settled_ns + meta->mono_to_real_ns);
+		json_object_array_add(conds, cd);
+	}
 	if (meta->hooks)
 		kg_json_str(st, "observedBy", meta->hooks);
 	json_object_object_add(st, "containers", containers);

@@ -34,7 +34,8 @@ void kg_json_dbl(json_object *o, const char *key, double val, int decimals)
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%.*f", decimals, val);
-	json_object_object_add(o, key, json_object_new_double_s(val, buf));
+	/* hold the value that is written, so a document read back compares equal */
+	json_object_object_add(o, key, json_object_new_double_s(strtod(buf, NULL), buf));
 }
 
 void kg_json_bool(json_object *o, const char *key, int val)
@@ -61,12 +62,17 @@ json_object *kg_json_arr(json_object *parent, const char *key)
 void kg_rfc3339(int64_t wall_ns, char *buf, size_t bufsz)
 {
 	time_t sec = wall_ns / 1000000000;
+	int64_t frac = wall_ns % 1000000000;
 	struct tm tm;
 	char base[32];
 
+	if (frac < 0) {	/* before 1970: floor, so the fraction is never negative */
+		frac += 1000000000;
+		sec--;
+	}
 	gmtime_r(&sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, bufsz, "%s.%06ldZ", base, (long)((wall_ns % 1000000000) / 1000));
+	snprintf(buf, bufsz, "%s.%06ldZ", base, (long)(frac / 1000));
 }
 
 void kg_json_time(json_object *o, const char *key, int64_t wall_ns)
@@ -119,8 +125,10 @@ int kg_json_write_file(const char *path, json_object *doc)
 
 json_object *kg_json_read_file(const char *path)
 {
-	json_object *o = json_object_from_file(path);
+	json_object *o;
 
+	errno = 0;	/* json-c leaves errno alone on a parse error: no stale value */
+	o = json_object_from_file(path);
 	if (!o && !errno)
 		errno = EINVAL;
 	return o;

@@ -91,6 +91,7 @@ static void kg_set_config(struct kernel_gossip *skel, const struct kg_config *cf
 	skel->rodata->kg_cfg_identity_v1 = !id->v2;
 	skel->rodata->kg_cfg_identity_hier = id->v2 ? 0 : id->hier_id;
 	skel->rodata->kg_cfg_nr_prefixes = cfg->nr_prefixes;
+	skel->rodata->kg_cfg_nr_cpus = libbpf_num_possible_cpus();
 	for (unsigned i = 0; i < cfg->nr_prefixes; i++)
 		memcpy((char *)skel->rodata->kg_cfg_prefixes[i], cfg->prefixes[i], KG_PREFIX_LEN);
 	/* wake the consumer at once past 1/16 of a ring, else its timer drains it */

@@ -25,6 +25,9 @@ int kg_valid_object_name(const char *name)
 			return 0;
 		if ((i == 0 || i == n - 1) && !alnum)
 			return 0;
+		/* each dot-separated label starts and ends alphanumeric: no "..", ".-", "-." */
+		if (c == '.' && (name[i - 1] == '.' || name[i - 1] == '-' || name[i + 1] == '-'))
+			return 0;
 	}
 	return 1;
 }
@@ -84,7 +87,12 @@ int kg_sink_write(struct kg_sink *s, const char *plural, const char *name, json_
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s.json", s->dir, plural, name);
 	old = json_object_from_file(path);
-	if (old && json_object_equal(old, doc)) {
+	/*
+	 * Compare the text, not the values (json_object_equal): decimals are written
+	 * rounded, and a whole number written from a double ("500") reads back as an int.
+	 */
+	if (old && !strcmp(json_object_to_json_string_ext(old, JSON_C_TO_STRING_PLAIN),
+			   json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN))) {
 		json_object_put(old);
 		s->unchanged++;
 		return 1;

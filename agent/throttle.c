@@ -3,9 +3,11 @@
  * throttle.c - see throttle.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "log.h"
 #include "throttle.h"
@@ -25,6 +27,7 @@ void kg_throttle_init(struct kg_throttle *t, const struct kg_config *cfg,
 	t->tmpl = tmpl;
 	/* one sample per period over the window, plus the baseline */
 	t->ring_cap = (cfg->window_s * 1000 + cfg->sample_ms - 1) / cfg->sample_ms + 2;
+	t->node_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 static void kg_thr_free(struct kg_thr_cg *c)
@@ -111,7 +114,8 @@ static struct kg_thr_cg *kg_thr_new(struct kg_throttle *t, uint64_t cpu_id)
 
 	if (!c)
 		return NULL;
-	c->ring = calloc(t->ring_cap, sizeof(*c->ring));
+	c->cap = 2;
+	c->ring = calloc(c->cap, sizeof(*c->ring));
 	if (!c->ring) {
 		free(c);
 		return NULL;
@@ -140,8 +144,8 @@ static struct kg_thr_sample *kg_thr_push(struct kg_throttle *t, struct kg_thr_cg
 {
 	struct kg_thr_sample *s = &c->ring[c->head];
 
-	c->head = (c->head + 1) % t->ring_cap;
-	if (c->count < t->ring_cap)
+	c->head = (c->head + 1) % c->cap;
+	if (c->count < c->cap)
 		c->count++;
 	memset(s, 0, sizeof(*s));
 	return s;
@@ -150,7 +154,44 @@ static struct kg_thr_sample *kg_thr_push(struct kg_throttle *t, struct kg_thr_cg
 static struct kg_thr_sample *kg_thr_at(struct kg_throttle *t, struct kg_thr_cg *c, unsigned age)
 {
 	/* age 0 = newest */
-	return &c->ring[(c->head + t->ring_cap - 1 - age) % t->ring_cap];
+	return &c->ring[(c->head + c->cap - 1 - age) % c->cap];
+}
+
+/* Give the ring a new capacity, keeping the newest samples in order. */
+static int kg_thr_resize(struct kg_throttle *t, struct kg_thr_cg *c, unsigned cap)
+{
+	struct kg_thr_sample *r = calloc(cap, sizeof(*r));
+	unsigned n = c->count < cap ? c->count : cap;
+
+	if (!r)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		r[i] = *kg_thr_at(t, c, n - 1 - i);
+	free(c->ring);
+	c->ring = r;
+	c->cap = cap;
+	c->count = n;
+	c->head = n % cap;
+	return 0;
+}
+
+/* Tasks in the cgroup now: what a thread pool sized from the node's cores shows. */
+static unsigned kg_thr_threads(struct kg_throttle *t, const char *path)
+{
+	char p[PATH_MAX + 32], line[64];
+	unsigned n = 0;
+	FILE *f;
+
+	if (kg_cgroupfs_fs_path(t->fs, KG_HIER_CPU, path, p, sizeof(p) - 32))
+		return 0;
+	strcat(p, t->fs->m[KG_HIER_CPU].v2 ? "/cgroup.threads" : "/tasks");
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
 }
 
 static void kg_thr_measure(struct kg_throttle *t, struct kg_thr_cg *c, struct kg_thr_sample *s)
@@ -182,7 +223,8 @@ static struct kg_thr_sample *kg_thr_window_start(struct kg_throttle *t, struct k
 
 static void kg_thr_window(struct kg_throttle *t, struct kg_thr_cg *c, struct kg_whisper_window *w)
 {
-	struct kg_thr_sample *a = kg_thr_window_start(t, c), *z = kg_thr_at(t, c, 0), *ua = NULL;
+	struct kg_thr_sample *a = kg_thr_window_start(t, c), *z = kg_thr_at(t, c, 0);
+	struct kg_thr_sample *ua = NULL, *uz = NULL, *sa = NULL, *sz = NULL;
 
 	memset(w, 0, sizeof(*w));
 	w->start_ns = a->ts_ns;
@@ -201,29 +243,47 @@ static void kg_thr_window(struct kg_throttle *t, struct kg_thr_cg *c, struct kg_
 	for (int i = 0; i < KG_HIST_SLOTS; i++)
 		w->episode_hist[i] = kg_sub(z->cfs.episode_hist[i], a->cfs.episode_hist[i]);
 	w->episode_hook = kg_episode_hook_name(t->bpf->episode_hook);
+	for (int i = 0; i < KG_USAGE_SLOTS; i++)
+		w->usage_hist[i] = z->cfs.usage_hist[i] - a->cfs.usage_hist[i];
+	for (int i = 0; i < KG_DEMAND_SLOTS; i++)
+		w->demand_hist[i] = z->cfs.demand_hist[i] - a->cfs.demand_hist[i];
+	w->bursts = kg_sub(z->cfs.bursts, a->cfs.bursts);
+	w->open_burst_work_ns = z->cfs.burst_work_ns;
+	w->threads = c->threads;
+	w->node_cpus = t->node_cpus;
+	w->throttled_since_ns = c->throttled_since_ns;
 
 	/*
 	 * Usage and scheduler facts are read by the agent, not at the period
-	 * timer: their window runs from the first sample that has them (the
-	 * baseline has none) to the newest.
+	 * timer: their window runs from the first sample in the window that has
+	 * them (the baseline has none) to the last that has them (a removed
+	 * cgroup has none either, while its final counters still arrive).
 	 */
 	for (unsigned age = 0; age < c->count; age++) {
 		struct kg_thr_sample *s = kg_thr_at(t, c, age);
 
 		if (s->ts_ns < a->ts_ns)
 			break;
-		if (s->have_usage)
+		if (s->have_usage) {
 			ua = s;
+			if (!uz)
+				uz = s;
+		}
+		if (s->have_sched) {
+			sa = s;
+			if (!sz)
+				sz = s;
+		}
 	}
 	w->usage_source = t->fs->m[KG_HIER_CPUACCT].v2 ? "cpu.stat usage_usec" : "cpuacct.usage";
-	if (ua && z->have_usage && ua != z) {
+	if (ua && ua != uz) {
 		w->have_usage = true;
 		w->usage_start_ns = ua->ts_ns;
-		w->usage_end_ns = z->ts_ns;
-		w->usage_ns = kg_sub(z->usage_ns, ua->usage_ns);
+		w->usage_end_ns = uz->ts_ns;
+		w->usage_ns = kg_sub(uz->usage_ns, ua->usage_ns);
 	}
-	if (ua && ua->have_sched && z->have_sched) {
-		const struct kg_sched_stats *x = &ua->sched, *y = &z->sched;
+	if (sa && sa != sz) {
+		const struct kg_sched_stats *x = &sa->sched, *y = &sz->sched;
 
 		w->have_sched = true;
 		w->sched.oncpu_ns = kg_sub(y->oncpu_ns, x->oncpu_ns);
@@ -312,7 +372,7 @@ void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct kg_cfs_stats v;
 		struct kg_thr_cg *c;
-		struct kg_thr_sample *s, *p;
+		struct kg_thr_sample *s, *p, *oldest;
 		bool moved;
 
 		key = next;
@@ -347,29 +407,52 @@ void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 			s->cfs.episodes_closed = 0;
 			s->cfs.episode_ns = 0;
 			memset(s->cfs.episode_hist, 0, sizeof(s->cfs.episode_hist));
+			memset(s->cfs.demand_hist, 0, sizeof(s->cfs.demand_hist));
+			memset(s->cfs.usage_hist, 0, sizeof(s->cfs.usage_hist));
+			s->cfs.bursts = 0;
 		}
 		p = kg_thr_at(t, c, 0);
 		moved = v.nr_periods != p->cfs.nr_periods || v.nr_throttled != p->cfs.nr_throttled ||
 			v.throttled_time_ns != p->cfs.throttled_time_ns;
-		if (!moved && c->count > 1) {
-			/* idle: nothing to add; forget it once its cgroup is gone */
-			if (now_ns - v.last_ts_ns > KG_STALE_NS) {
-				char p2[KG_PATH_LEN];
-				int r = kg_cgroupfs_id_path(t->fs, KG_HIER_CPU, key, p2, sizeof(p2));
 
-				if (r == -ESTALE || r == -ENOENT) {
-					bpf_map_delete_elem(fd, &key);
-					c->seen = false;
-					t->cgroups_gone++;
-				}
-			}
-			continue;
-		}
+		/* every tick: the metrics view averages over wall time, idle included */
+		if (c->cap == 2 && c->count == 2)
+			c->head = (c->head + 1) % 2;	/* overwrite the latest, keep the baseline */
 		s = kg_thr_push(t, c);
 		s->ts_ns = now_ns;
 		s->cfs = v;
 		kg_thr_measure(t, c, s);
-		kg_thr_whisper(t, c);
+
+		oldest = kg_thr_at(t, c, c->count - 1);
+		if (c->cap == 2 && v.nr_throttled != oldest->cfs.nr_throttled) {
+			c->throttled_since_ns = now_ns;
+			if (kg_thr_resize(t, c, t->ring_cap))
+				continue;
+		}
+		if (c->cap > 2 && !moved) {
+			struct kg_thr_sample *start = kg_thr_window_start(t, c);
+
+			/* a whole window without throttling: back to two samples */
+			if (start->cfs.nr_throttled == v.nr_throttled && c->count == c->cap)
+				kg_thr_resize(t, c, 2);
+		}
+		if (moved) {
+			unsigned threads = kg_thr_threads(t, c->path);
+
+			if (threads)	/* a removed cgroup has none left: keep what it had */
+				c->threads = threads;
+			kg_thr_whisper(t, c);
+		} else if (now_ns - v.last_ts_ns > KG_STALE_NS) {
+			/* idle for long: forget it once its cgroup is gone */
+			char p2[KG_PATH_LEN];
+			int r = kg_cgroupfs_id_path(t->fs, KG_HIER_CPU, key, p2, sizeof(p2));
+
+			if (r == -ESTALE || r == -ENOENT) {
+				bpf_map_delete_elem(fd, &key);
+				c->seen = false;
+				t->cgroups_gone++;
+			}
+		}
 	}
 
 	for (struct kg_thr_cg *c = t->list, *n; c; c = n) {

@@ -38,8 +38,16 @@ struct kg_thr_cg {
 	char group[KG_PATH_LEN];	/* pod uid, or path: one whisper per group */
 	char name[KG_NAME_MAX];
 	uint64_t base_ts_ns;
-	unsigned head, count;		/* ring of samples, oldest at (head - count) */
+	/*
+	 * Ring of samples, oldest at (head - count). Two slots (baseline and
+	 * latest) while the cgroup is not throttled; the whole window once it
+	 * is, and back to two when a window passes without throttling: memory
+	 * goes to the cgroups that have something to say.
+	 */
+	unsigned head, count, cap;
 	struct kg_thr_sample *ring;
+	unsigned threads;		/* tasks in the cgroup at the latest sample */
+	uint64_t throttled_since_ns;	/* this run of throttling began (for conditions) */
 	bool seen;
 	struct kg_thr_cg *next;
 };
@@ -51,7 +59,8 @@ struct kg_throttle {
 	struct kg_sink *sink;
 	const struct kg_resource_meta *tmpl;	/* node, clock offset, hooks */
 	struct kg_thr_cg *list;
-	unsigned n, ring_cap;
+	unsigned n, ring_cap;		/* ring_cap: samples in a whole window */
+	unsigned node_cpus;
 	uint64_t whispers_written, cgroups_gone;
 };
 

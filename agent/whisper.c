@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include "hist.h"
+#include "insights.h"
 #include "json_util.h"
 #include "whisper.h"
 
@@ -35,6 +36,7 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 	double limit_mc = kg_limit_millicores(w->quota_ns, w->period_ns);
 	double thr_pct = kg_pct(w->throttled_periods, w->periods);
 	double avg_mc = 0, util_pct = 0, usage_s = 0;
+	bool have_mv = w->have_usage && w->usage_end_ns > w->usage_start_ns;
 	char summary[512];
 
 	st = kg_json_obj(doc, "status");
@@ -70,10 +72,26 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 		kg_json_u64(ep, "p99NsAtMost", kg_hist_percentile(w->episode_hist, KG_HIST_SLOTS, 0.99));
 		kg_json_str(ep, "hook", w->episode_hook);
 	}
+	{
+		json_object *pu = kg_json_obj(kt, "periodUsage"), *b;
+		uint64_t active = 0;
+
+		/* how full each active period was: bucket i = [10 i, 10 i + 10) % of the quota */
+		b = kg_json_arr(pu, "percentOfQuotaBuckets");
+		for (int i = 0; i < KG_USAGE_SLOTS; i++) {
+			active += w->usage_hist[i];
+			json_object_array_add(b, json_object_new_int64(w->usage_hist[i]));
+		}
+		kg_json_u64(pu, "periods", active);
+		kg_json_dbl(pu, "fullPercent", kg_pct(w->usage_hist[KG_USAGE_SLOTS - 1] +
+							      w->usage_hist[KG_USAGE_SLOTS - 2],
+						      active), 1);
+		kg_json_u64(pu, "throttledBursts", w->bursts);
+	}
 	kg_json_str(kt, "source", "cfs_bandwidth counters at the cgroup's period timer");
 
 	mv = kg_json_obj(st, "metricsView");
-	if (w->have_usage && w->usage_end_ns > w->usage_start_ns) {
+	if (have_mv) {
 		usage_s = (w->usage_end_ns - w->usage_start_ns) / 1e9;
 		avg_mc = 1000.0 * (double)w->usage_ns / (double)(w->usage_end_ns - w->usage_start_ns);
 		util_pct = limit_mc > 0 ? 100.0 * avg_mc / limit_mc : 0;
@@ -107,7 +125,8 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 			    "no scheduler facts for this cgroup (not in the identity hierarchy)");
 	}
 
-	if (w->have_usage && limit_mc > 0)
+	/* the sentence quotes the metrics view only when there is one */
+	if (have_mv && limit_mc > 0)
 		snprintf(summary, sizeof(summary),
 			 "throttled in %.1f%% of %llu CFS periods (%.1f ms held) while averaging "
 			 "%.1f%% of its %.0fm CPU limit over %.1f s",
@@ -118,6 +137,43 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 			 "throttled in %.1f%% of %llu CFS periods (%.1f ms held)", thr_pct,
 			 (unsigned long long)w->periods, w->throttled_ns / 1e6);
 	kg_json_str(st, "summary", summary);
+	{
+		struct kg_insight in[KG_MAX_INSIGHTS];
+		unsigned n = kg_whisper_insights(w, in, KG_MAX_INSIGHTS);
+		json_object *conds = kg_json_arr(st, "conditions"), *c;
+
+		json_object_object_add(st, "insights", kg_insights_json(in, n));
+		/* conditions change only when what they say changes: since the throttling began */
+		c = json_object_new_object();
+		kg_json_str(c, "type", "Throttled");
+		kg_json_str(c, "status", w->throttled_periods ? "True" : "False");
+		kg_json_str(c, "reason", w->throttled_periods ? "CFSQuotaExhausted" : "NotThrottled");
+		kg_json_str(c, "message", summary);
+		kg_json_time(c, "lastTransitionTime", w->throttled_since_ns + m->mono_to_real_ns);
+		json_object_array_add(conds, c);
+		c = json_object_new_object();
+		kg_json_str(c, "type", "HiddenFromMetrics");
+		if (!have_mv || limit_mc <= 0) {
+			kg_json_str(c, "status", "Unknown");
+			kg_json_str(c, "reason", "NoUsageOrLimit");
+			kg_json_str(c, "message", "no CPU usage counter or no CPU limit to compare with");
+		} else {
+			bool hidden = util_pct < KG_THR_HIDDEN_UTIL && thr_pct >= KG_THR_WARN_SHARE;
+
+			kg_json_str(c, "status", hidden ? "True" : "False");
+			kg_json_str(c, "reason", hidden ? "AverageBelowLimit" : "AverageShowsIt");
+			snprintf(summary, sizeof(summary),
+				 "average use %.1f%% of the limit; %.1f%% of active periods throttled",
+				 util_pct, thr_pct);
+			kg_json_str(c, "message", summary);
+		}
+		kg_json_time(c, "lastTransitionTime", w->throttled_since_ns + m->mono_to_real_ns);
+		json_object_array_add(conds, c);
+		if (n) {
+			/* convenience for printer columns: the headline insight's severity */
+			kg_json_str(st, "severity", kg_severity_name(in[0].severity));
+		}
+	}
 	if (m->hooks)
 		kg_json_str(st, "observedBy", m->hooks);
 	return doc;

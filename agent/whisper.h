@@ -30,6 +30,15 @@ struct kg_whisper_window {
 	/* scheduler facts of the same cgroup over the usage window */
 	bool have_sched;
 	struct kg_sched_stats sched;
+	/* per-period CPU use and demand over the kernel window (kg_cfs_stats) */
+	__u32 usage_hist[KG_USAGE_SLOTS];
+	__u32 demand_hist[KG_DEMAND_SLOTS];
+	uint64_t bursts;
+	uint64_t open_burst_work_ns;	/* a throttled burst still running at the window's end */
+	unsigned threads;		/* tasks in the cgroup */
+	unsigned node_cpus;
+	/* when the cgroup was first seen throttled in this run of throttling */
+	uint64_t throttled_since_ns;
 };
 
 json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_whisper_window *w);

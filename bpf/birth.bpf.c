@@ -248,6 +248,7 @@ int BPF_PROG(kg_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->old_pid = old_pid;
 	e->argv0_only = 0;
+	e->syscalls_before = b->syscalls;
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				      BPF_CORE_READ(bprm, filename)) < 0)
 		e->filename[0] = 0;

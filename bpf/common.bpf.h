@@ -36,6 +36,8 @@ KG_GLOBAL(const volatile __u32 kg_cfg_identity_v1, 0);
 KG_GLOBAL(const volatile __u32 kg_cfg_identity_hier, 0);
 KG_GLOBAL(const volatile __u32 kg_cfg_nr_prefixes, 0);
 KG_GLOBAL(const volatile char kg_cfg_prefixes[KG_MAX_PREFIXES][KG_PREFIX_LEN], {});
+/* possible CPUs (nr_cpu_ids): bounds the loops over per-CPU kernel arrays */
+KG_GLOBAL(const volatile __u32 kg_cfg_nr_cpus, 1);
 /* unconsumed bytes in a ring buffer above which the consumer is woken at once */
 KG_GLOBAL(const volatile __u64 kg_cfg_wakeup_bytes, 65536);
 
@@ -202,12 +204,21 @@ static __always_inline __u32 kg_log2_32(__u32 v)
 }
 
 /* histogram slot of a duration: slot i holds [2^i, 2^(i+1)) ns, the last slot the rest */
-static __always_inline __u32 kg_hist_slot(__u64 ns)
+static __always_inline __u64 kg_hist_slot(__u64 ns)
 {
 	__u32 hi = ns >> 32;
-	__u32 slot = hi ? 32 + kg_log2_32(hi) : kg_log2_32((__u32)ns);
+	__u64 slot = hi ? 32 + kg_log2_32(hi) : kg_log2_32((__u32)ns);
 
-	return slot < KG_HIST_SLOTS ? slot : KG_HIST_SLOTS - 1;
+	/*
+	 * Clamp with a 64-bit compare the compiler cannot narrow: older verifiers
+	 * (6.1) mark the whole register unknown after a 32-bit OR with a
+	 * non-constant operand (kg_log2_32), so a 32-bit compare bounds only the
+	 * low half and the array index is rejected.
+	 */
+	barrier_var(slot);
+	if (slot >= KG_HIST_SLOTS)
+		slot = KG_HIST_SLOTS - 1;
+	return slot;
 }
 
 #endif /* KG_COMMON_BPF_H */

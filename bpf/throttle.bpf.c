@@ -41,6 +41,60 @@ static __always_inline struct task_group *kg_timer_tg(struct hrtimer *t, bool *p
 	return (void *)cfs_b - bpf_core_field_offset(struct task_group, cfs_bandwidth);
 }
 
+/* CPU time of a task group: the sum of its per-CPU scheduling entities' runtime. */
+static __always_inline __u64 kg_tg_usage(struct task_group *tg)
+{
+	struct sched_entity **ses = BPF_CORE_READ(tg, se);
+	__u64 sum = 0;
+
+	for (__u32 i = 0; i < KG_MAX_CPUS; i++) {
+		struct sched_entity *se = NULL;
+
+		if (i >= kg_cfg_nr_cpus || bpf_probe_read_kernel(&se, sizeof(se), &ses[i]))
+			break;
+		if (se)
+			sum += BPF_CORE_READ(se, sum_exec_runtime);
+	}
+	return sum;
+}
+
+static __always_inline __u32 kg_slot(__u64 ns, __u64 quota, __u32 slots)
+{
+	__u64 tenths = ns * 10 / quota;
+
+	return tenths < slots ? tenths : slots - 1;
+}
+
+/*
+ * A period just ended (the timer accounted periods periods, throttled of them
+ * throttled): record what it used and, at the end of a throttled burst, what
+ * the burst asked for.
+ */
+static __always_inline void kg_account_demand(struct kg_cfs_stats *s, struct task_group *tg,
+					      __u64 periods, __u64 throttled)
+{
+	__u64 usage = kg_tg_usage(tg), quota = s->quota_ns, used, per_period;
+
+	if (s->usage_ns && usage >= s->usage_ns && periods && quota && quota != ~0ULL) {
+		used = usage - s->usage_ns;
+		per_period = used / periods;
+		s->usage_hist[kg_slot(per_period, quota, KG_USAGE_SLOTS)] += periods;
+		if (throttled) {
+			s->burst_work_ns += used;
+			s->burst_periods += periods;
+		} else if (s->burst_periods) {
+			/* the burst's backlog was worked off in this period */
+			s->demand_hist[kg_slot(s->burst_work_ns + used, quota, KG_DEMAND_SLOTS)]++;
+			s->bursts++;
+			s->burst_work_ns = 0;
+			s->burst_periods = 0;
+		} else {
+			s->demand_hist[kg_slot(per_period, quota, KG_DEMAND_SLOTS)] += periods;
+		}
+	}
+	s->usage_ns = usage;
+}
+
 /* First sight of a cgroup: its record starts from the counters before this period. */
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(kg_cfs_tmr_in, struct hrtimer *t, ktime_t *now)
@@ -85,15 +139,19 @@ int BPF_PROG(kg_cfs_tmr_out, struct hrtimer *t)
 	if (!tg)
 		return 0;
 	s = kg_cfs_of(tg, kg_tg_cgid(tg));
-	if (s)
-		kg_cfs_refresh(tg, s);
 	if (s && period) {
+		__u64 periods = s->nr_periods, throttled = s->nr_throttled;
+
+		kg_cfs_refresh(tg, s);
 		s->quota_ns = BPF_CORE_READ(tg, cfs_bandwidth.quota);
 		s->period_ns = BPF_CORE_READ(tg, cfs_bandwidth.period);
 		bw = (void *)&tg->cfs_bandwidth;
 		if (bpf_core_field_exists(bw->burst))
 			s->burst_ns = BPF_CORE_READ(bw, burst);
 		s->timer_fires++;
+		kg_account_demand(s, tg, s->nr_periods - periods, s->nr_throttled - throttled);
+	} else if (s) {
+		kg_cfs_refresh(tg, s);
 	}
 	if (kg_episode_hook == KG_EPISODE_SWITCH)
 		bpf_for_each_map_elem(&kg_episodes, kg_sweep_episode, NULL, 0);

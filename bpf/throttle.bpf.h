@@ -17,6 +17,14 @@ KG_MAP(struct {
 	__type(value, struct kg_cfs_stats);
 }, kg_cfs);
 
+/* All zero, never written: new kg_cfs entries are copied from it (too big for the stack). */
+KG_MAP(struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kg_cfs_stats);
+}, kg_cfs_zero);
+
 /* An open throttle episode of one per-CPU group runqueue. */
 struct kg_episode {
 	__u64 start;		/* cfs_rq->throttled_clock: run-queue clock at throttle */
@@ -38,27 +46,31 @@ static __always_inline __u64 kg_tg_cgid(struct task_group *tg)
 /* The cgroup's record, created with the kernel's counters as its baseline. */
 static __always_inline struct kg_cfs_stats *kg_cfs_of(struct task_group *tg, __u64 cgid)
 {
-	struct kg_cfs_stats *s = bpf_map_lookup_elem(&kg_cfs, &cgid);
+	struct kg_cfs_stats *s = bpf_map_lookup_elem(&kg_cfs, &cgid), *zero;
+	__u32 key = 0;
 
 	if (s)
 		return s;
-	{
-		struct kg_cfs_stats init = {};
-
-		init.base_nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
-		init.base_nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
-		init.base_throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
-		init.nr_periods = init.base_nr_periods;
-		init.nr_throttled = init.base_nr_throttled;
-		init.throttled_time_ns = init.base_throttled_time_ns;
-		init.base_ts_ns = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&kg_cfs, &cgid, &init, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&kg_cfs, &cgid)) {
+	zero = bpf_map_lookup_elem(&kg_cfs_zero, &key);
+	if (!zero)
+		return NULL;
+	if (bpf_map_update_elem(&kg_cfs, &cgid, zero, BPF_NOEXIST)) {
+		s = bpf_map_lookup_elem(&kg_cfs, &cgid);	/* another CPU created it */
+		if (!s)
 			kg_count(KG_CNT_CFS_MAP_FULL);
-			return NULL;
-		}
+		return s;
 	}
-	return bpf_map_lookup_elem(&kg_cfs, &cgid);
+	s = bpf_map_lookup_elem(&kg_cfs, &cgid);
+	if (!s)
+		return NULL;
+	s->base_nr_periods = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_periods);
+	s->base_nr_throttled = (__u32)BPF_CORE_READ(tg, cfs_bandwidth.nr_throttled);
+	s->base_throttled_time_ns = BPF_CORE_READ(tg, cfs_bandwidth.throttled_time);
+	s->nr_periods = s->base_nr_periods;
+	s->nr_throttled = s->base_nr_throttled;
+	s->throttled_time_ns = s->base_throttled_time_ns;
+	s->base_ts_ns = bpf_ktime_get_ns();
+	return s;
 }
 
 /*

@@ -23,6 +23,8 @@
 #define KG_MAX_PREFIXES 8	/* cgroup path prefixes whose new cgroups are tracked */
 #define KG_PREFIX_LEN 64
 #define KG_MAX_CPUS 1024	/* per-CPU ring buffers and loops over CPUs are bounded by this */
+#define KG_DEMAND_SLOTS 101	/* per-period CPU demand in 10 % steps of the quota, last: 1000 %+ */
+#define KG_USAGE_SLOTS 11	/* CPU use of an active period in 10 % steps of the quota, last: 100 %+ */
 
 /* Namespace flags, as in <linux/sched.h>; repeated because vmlinux.h has no macros. */
 #define KG_CLONE_NEWTIME 0x00000080
@@ -82,6 +84,7 @@ struct kg_exec_event {		/* KG_EV_EXEC */
 	__u32 old_pid;
 	__u32 args_len;		/* bytes of args that are argv */
 	__u32 argv0_only;	/* argv too near the stack top for a full read: args = argv[0] */
+	__u64 syscalls_before;	/* syscalls the birth had counted when this exec succeeded */
 	char filename[KG_FILE_LEN];	/* as passed to execve */
 	char exe[KG_EXE_LEN];
 	char args[KG_ARGS_LEN];
@@ -190,6 +193,18 @@ struct kg_cfs_stats {
 	__u64 episode_ns;	/* summed length of closed episodes */
 	__u64 episode_max_ns;
 	__u64 episode_hist[KG_HIST_SLOTS]; /* episode length, log2 nanoseconds */
+	/*
+	 * CPU demand, measured at each period timer from the group's CPU time
+	 * (the sum of its per-CPU scheduling entities' runtime). A run of
+	 * throttled periods is one burst: the work it took, done in one period,
+	 * is what the burst asked for. Unthrottled periods ask for what they used.
+	 */
+	__u64 usage_ns;		/* group CPU time at the last period timer */
+	__u64 burst_work_ns;	/* CPU time of the throttled burst in progress */
+	__u32 burst_periods;	/* periods of the burst in progress */
+	__u32 bursts;		/* throttled bursts completed */
+	__u32 demand_hist[KG_DEMAND_SLOTS];
+	__u32 usage_hist[KG_USAGE_SLOTS];
 };
 
 /* Drop and error counters, one array slot each, per CPU. */

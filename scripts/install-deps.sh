@@ -16,6 +16,9 @@ PACKAGES=(
 	# integration tests and demos: real containers, workloads, independent counters
 	runc busybox-static nginx-light stress-ng bpftrace strace jq
 	procps iproute2 util-linux coreutils findutils
+	# kernel matrix (make test-kernels): Debian kernels booted under QEMU with an
+	# initramfs of static busybox and the kernel's own (xz/zstd-compressed) modules
+	qemu-system-x86 kmod cpio xz-utils zstd
 )
 
 SUDO=

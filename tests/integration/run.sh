@@ -30,7 +30,7 @@ mkdir -p "$root/build"
 } >"$report"
 export KG_REPORT=$report
 
-tests=(harness_selftest.sh test_agent.sh test_birth.sh test_throttle.sh)
+tests=(harness_selftest.sh test_agent.sh test_birth.sh test_throttle.sh test_insights.sh)
 failed=()
 for t in "${tests[@]}"; do
 	echo "==== $t"

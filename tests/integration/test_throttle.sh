@@ -43,7 +43,7 @@ set_quota() {	# PATH QUOTA_US PERIOD_US
 # read_cpu_stat PATH -> "periods throttled_periods throttled_ns"
 read_cpu_stat() {
 	awk '$1 == "nr_periods" { p = $2 } $1 == "nr_throttled" { t = $2 }
-	     $1 == "throttled_time" { ns = $2 } $1 == "throttled_usec" { ns = $2 * 1000 }
+	     $1 == "throttled_time" { ns = $2 } $1 == "throttled_usec" { ns = $2 "000" }
 	     END { print p, t, ns }' "$(cpu_dir "$1")/cpu.stat"
 }
 

@@ -148,15 +148,43 @@ _kg_record() {
 	grep -qxF -- "$2" "$KG_TMP/$1" 2>/dev/null || printf '%s\n' "$2" >>"$KG_TMP/$1"
 }
 
+# _kg_v2_enable DIR - what kubelet (libcontainer's fs2 manager) does to every
+# ancestor of a cgroup it creates on cgroup v2: enable in DIR's
+# cgroup.subtree_control every controller DIR has (cgroup.controllers), so
+# that its children get their own cpu.max, cpu.stat, memory.max... On pure v2
+# nothing else enables the cpu controller (a fresh root has an empty
+# subtree_control) and cpu.max does not even exist without it. Each
+# controller is enabled alone, so one the kernel refuses (e.g. a threaded
+# subtree) does not keep the others off; only cpu is required. The root's
+# subtree_control stays as set: it is shared state, enabling is idempotent.
+_kg_v2_enable() {
+	local dir=$1 c have=' ' avail
+	local -a have_a
+	[[ -r $dir/cgroup.controllers ]] || return 0
+	read -r avail <"$dir/cgroup.controllers" || true
+	read -r -a have_a <"$dir/cgroup.subtree_control" || true
+	have+="${have_a[*]} "
+	for c in $avail; do
+		[[ $have == *" $c "* ]] && continue
+		echo "+$c" >"$dir/cgroup.subtree_control" 2>/dev/null && continue
+		[[ $c == cpu ]] && { _kg_err "cannot enable the cpu controller in $dir/cgroup.subtree_control"; return 1; }
+	done
+	return 0
+}
+
 # _kg_cg_mkdir ROOT REL - create ROOT/REL component by component, recording
 # each directory this call created. In a v1 cpuset hierarchy a new directory
 # gets its parent's cpuset.cpus/mems (as kubelet and runc do), otherwise no
-# task could ever join it.
+# task could ever join it. In the v2 hierarchy every ancestor delegates its
+# controllers first (_kg_v2_enable), as kubelet does.
 _kg_cg_mkdir() {
 	local root=$1 rel=$2 dir=$1 c f
 	local -a parts
 	IFS=/ read -r -a parts <<<"$rel"
 	for c in "${parts[@]}"; do
+		if [[ $root == "${KG_CG_V2:-}" ]]; then
+			_kg_v2_enable "$dir" || return 1
+		fi
 		dir+=/$c
 		[[ -d $dir ]] && continue
 		if mkdir "$dir" 2>/dev/null; then
@@ -165,6 +193,8 @@ _kg_cg_mkdir() {
 			_kg_err "mkdir $dir failed"
 			return 1
 		fi
+		# (v2's cpuset.cpus is empty by design: "the parent's")
+		[[ $root == "${KG_CG_V2:-}" ]] && continue
 		for f in cpuset.cpus cpuset.mems; do
 			[[ -f $dir/$f && -z $(<"$dir/$f") ]] || continue
 			cat "${dir%/*}/$f" >"$dir/$f" || { _kg_err "cannot initialise $dir/$f"; return 1; }

@@ -83,8 +83,8 @@ static void assert_cfg_eq(const struct kg_config *got, const struct kg_config *w
 {
 	ck_assert_msg(got->standalone == want->standalone, "%s: standalone %d, want %d", ctx,
 		      got->standalone, want->standalone);
-	ck_assert_msg(!strcmp(got->output_dir, want->output_dir), "%s: output_dir \"%.80s\"",
-		      ctx, got->output_dir);
+	ck_assert_msg(!strcmp(got->output_dir, want->output_dir), "%s: output_dir \"%.80s\"", ctx,
+		      got->output_dir);
 	ck_assert_msg(got->nr_prefixes == want->nr_prefixes, "%s: nr_prefixes %u, want %u", ctx,
 		      got->nr_prefixes, want->nr_prefixes);
 	for (unsigned i = 0; i < KG_MAX_PREFIXES; i++) {
@@ -173,16 +173,20 @@ enum {
 static const struct opt opts[O_NR] = {
 	[O_STANDALONE] = { "--standalone", "KG_STANDALONE", NULL, "true", V_BOOL, OFF(standalone) },
 	[O_OUTPUT] = { "--output-dir", "KG_OUTPUT_DIR", "DIR", "/srv", V_STR, OFF(output_dir) },
-	[O_TRACK] = { "--track-cgroup", "KG_TRACK_CGROUPS", "PREFIX", "/k", V_PREFIX, OFF(prefixes) },
+	[O_TRACK] = { "--track-cgroup", "KG_TRACK_CGROUPS", "PREFIX", "/k", V_PREFIX,
+		      OFF(prefixes) },
 	[O_LEVEL] = { "--log-level", "KG_LOG_LEVEL", "LEVEL", "warn", V_LEVEL, OFF(log_level) },
-	[O_QUIET] = { "--birth-quiet-ms", "KG_BIRTH_QUIET_MS", "MS", "500", V_UINT, OFF(birth_quiet_ms) },
-	[O_READY] = { "--birth-ready-ms", "KG_BIRTH_READY_MS", "MS", "500", V_UINT, OFF(birth_ready_ms) },
+	[O_QUIET] = { "--birth-quiet-ms", "KG_BIRTH_QUIET_MS", "MS", "500", V_UINT,
+		      OFF(birth_quiet_ms) },
+	[O_READY] = { "--birth-ready-ms", "KG_BIRTH_READY_MS", "MS", "500", V_UINT,
+		      OFF(birth_ready_ms) },
 	[O_MAX] = { "--birth-max-ms", "KG_BIRTH_MAX_MS", "MS", "500", V_UINT, OFF(birth_max_ms) },
 	[O_WINDOW] = { "--window-s", "KG_WINDOW_S", "S", "5", V_UINT, OFF(window_s) },
 	[O_SAMPLE] = { "--sample-ms", "KG_SAMPLE_MS", "MS", "500", V_UINT, OFF(sample_ms) },
 	[O_BIRTHS] = { "--max-births", "KG_MAX_BIRTHS", "N", "5", V_UINT, OFF(max_births) },
 	[O_RING] = { "--ring-bytes", "KG_RING_BYTES", "BYTES", "8192", V_UINT, OFF(ring_bytes) },
-	[O_EPISODE] = { "--episode-hook", "KG_EPISODE_HOOK", "HOOK", "fentry", V_EPISODE, OFF(episode_hook) },
+	[O_EPISODE] = { "--episode-hook", "KG_EPISODE_HOOK", "HOOK", "fentry", V_EPISODE,
+			OFF(episode_hook) },
 	[O_SYSCALLS] = { "--syscall-hooks", "KG_SYSCALL_HOOKS", "WHEN", "always", V_SYSCALLS,
 			 OFF(syscall_hooks) },
 	[O_HELP] = { "--help", NULL, NULL, NULL, V_BOOL, OFF(show_help) },
@@ -274,9 +278,8 @@ START_TEST(test_parse_nothing)
 	assert_cfg_eq(&cfg, &want, "unrelated env");
 	/* a NULL lookup function: flags only */
 	memset(&cfg, 0xa5, sizeof(cfg));
-	ck_assert_int_eq(kg_config_parse(&cfg, 1, (char *[]){ "agent", NULL }, NULL, err,
-					 sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		kg_config_parse(&cfg, 1, (char *[]){ "agent", NULL }, NULL, err, sizeof(err)), 0);
 	assert_cfg_eq(&cfg, &want, "NULL env");
 }
 END_TEST
@@ -285,9 +288,9 @@ START_TEST(test_env_names_asked)
 {
 	/* exactly the documented variables, each once; --help and --version have none */
 	static const char *const names[] = {
-		"KG_STANDALONE",     "KG_OUTPUT_DIR",	 "KG_TRACK_CGROUPS", "KG_LOG_LEVEL",
+		"KG_STANDALONE",     "KG_OUTPUT_DIR",	  "KG_TRACK_CGROUPS", "KG_LOG_LEVEL",
 		"KG_BIRTH_QUIET_MS", "KG_BIRTH_READY_MS", "KG_BIRTH_MAX_MS",  "KG_WINDOW_S",
-		"KG_SAMPLE_MS",	     "KG_MAX_BIRTHS",	 "KG_RING_BYTES",    "KG_EPISODE_HOOK",
+		"KG_SAMPLE_MS",	     "KG_MAX_BIRTHS",	  "KG_RING_BYTES",    "KG_EPISODE_HOOK",
 		"KG_SYSCALL_HOOKS",
 	};
 	struct kg_config cfg;
@@ -304,8 +307,8 @@ END_TEST
 struct good_case {
 	int opt;
 	const char *value; /* NULL: the bare flag */
-	const char *alt;   /* another good value with a different result, for "flag wins" */
-	unsigned u;	   /* the expected value */
+	const char *alt; /* another good value with a different result, for "flag wins" */
+	unsigned u; /* the expected value */
 	const char *s;
 };
 
@@ -381,8 +384,7 @@ START_TEST(test_good)
 	/* --flag VALUE; a flag that takes no value never takes the next argument */
 	if (o->arg) {
 		snprintf(ctx, sizeof(ctx), "argv %s %s", o->flag, c->value);
-		ck_assert_msg(parse(&cfg, NOENV, ARGS(o->flag, c->value)) == 0, "%s: %s", ctx,
-			      err);
+		ck_assert_msg(parse(&cfg, NOENV, ARGS(o->flag, c->value)) == 0, "%s: %s", ctx, err);
 		assert_cfg_eq(&cfg, &want, ctx);
 	}
 
@@ -465,7 +467,7 @@ static const struct bad_case bad_cases[] = {
 	{ O_TRACK, "/a\x7f", CTRL, W_BOTH },
 	{ O_TRACK, "/\x01", CTRL, W_BOTH },
 	{ O_TRACK, "/a,/b", CTRL, W_FLAG }, /* a flag holds one prefix: ',' is refused */
-	{ O_TRACK, "/a,b", SLASH, W_ENV },  /* the variable splits at ',' */
+	{ O_TRACK, "/a,b", SLASH, W_ENV }, /* the variable splits at ',' */
 	{ O_TRACK, "/a,,/b", SLASH, W_ENV },
 	{ O_TRACK, "/a,", SLASH, W_ENV },
 	{ O_TRACK, ",/a", SLASH, W_ENV },
@@ -615,8 +617,8 @@ START_TEST(test_error_truncated)
 	char small[16];
 
 	memset(small, 'Z', sizeof(small));
-	ck_assert_int_eq(kg_config_parse(&cfg, 2, (char *[]){ "agent", "--window-s=0", NULL },
-					 NULL, small, sizeof(small)),
+	ck_assert_int_eq(kg_config_parse(&cfg, 2, (char *[]){ "agent", "--window-s=0", NULL }, NULL,
+					 small, sizeof(small)),
 			 -1);
 	ck_assert_str_eq(small, "invalid flag --");
 	memset(small, 'Z', sizeof(small));
@@ -671,20 +673,21 @@ START_TEST(test_prefixes)
 	assert_cfg_eq(&cfg, &want, "env then flags");
 	/* so eight from the variable and eight flags are fine together */
 	set_prefixes(&want, "/f1,/f2,/f3,/f4,/f5,/f6,/f7,/f8");
-	ck_assert_int_eq(parse(&cfg, ENV("KG_TRACK_CGROUPS=/1,/2,/3,/4,/5,/6,/7,/8"),
-			       ARGS("--track-cgroup=/f1", "--track-cgroup=/f2", "--track-cgroup=/f3",
-				    "--track-cgroup=/f4", "--track-cgroup=/f5", "--track-cgroup=/f6",
-				    "--track-cgroup=/f7", "--track-cgroup=/f8")),
-			 0);
+	ck_assert_int_eq(
+		parse(&cfg, ENV("KG_TRACK_CGROUPS=/1,/2,/3,/4,/5,/6,/7,/8"),
+		      ARGS("--track-cgroup=/f1", "--track-cgroup=/f2", "--track-cgroup=/f3",
+			   "--track-cgroup=/f4", "--track-cgroup=/f5", "--track-cgroup=/f6",
+			   "--track-cgroup=/f7", "--track-cgroup=/f8")),
+		0);
 	assert_cfg_eq(&cfg, &want, "eight and eight");
 
 	/* a ninth flag is one too many */
-	ck_assert_int_eq(parse(&cfg, NOENV,
-			       ARGS("--track-cgroup=/f1", "--track-cgroup=/f2", "--track-cgroup=/f3",
-				    "--track-cgroup=/f4", "--track-cgroup=/f5", "--track-cgroup=/f6",
-				    "--track-cgroup=/f7", "--track-cgroup=/f8", "--track-cgroup",
-				    "/f9")),
-			 -1);
+	ck_assert_int_eq(
+		parse(&cfg, NOENV,
+		      ARGS("--track-cgroup=/f1", "--track-cgroup=/f2", "--track-cgroup=/f3",
+			   "--track-cgroup=/f4", "--track-cgroup=/f5", "--track-cgroup=/f6",
+			   "--track-cgroup=/f7", "--track-cgroup=/f8", "--track-cgroup", "/f9")),
+		-1);
 	ck_assert_str_eq(err, "invalid flag --track-cgroup=/f9: at most 8 prefixes");
 }
 END_TEST
@@ -693,15 +696,15 @@ START_TEST(test_everything_at_once)
 {
 	struct kg_config cfg;
 
-	ck_assert_int_eq(parse(&cfg,
-			       ENV("KG_STANDALONE=false", "KG_OUTPUT_DIR=/out",
-				   "KG_TRACK_CGROUPS=/k1,/k2", "KG_LOG_LEVEL=error",
-				   "KG_BIRTH_QUIET_MS=51", "KG_BIRTH_READY_MS=52",
-				   "KG_BIRTH_MAX_MS=53000", "KG_WINDOW_S=54", "KG_SAMPLE_MS=5500",
-				   "KG_MAX_BIRTHS=56", "KG_RING_BYTES=8192",
-				   "KG_EPISODE_HOOK=switch", "KG_SYSCALL_HOOKS=always"),
-			       ARGS("--birth-ready-ms", "99", "--ring-bytes=16384")),
-			 0);
+	ck_assert_int_eq(
+		parse(&cfg,
+		      ENV("KG_STANDALONE=false", "KG_OUTPUT_DIR=/out", "KG_TRACK_CGROUPS=/k1,/k2",
+			  "KG_LOG_LEVEL=error", "KG_BIRTH_QUIET_MS=51", "KG_BIRTH_READY_MS=52",
+			  "KG_BIRTH_MAX_MS=53000", "KG_WINDOW_S=54", "KG_SAMPLE_MS=5500",
+			  "KG_MAX_BIRTHS=56", "KG_RING_BYTES=8192", "KG_EPISODE_HOOK=switch",
+			  "KG_SYSCALL_HOOKS=always"),
+		      ARGS("--birth-ready-ms", "99", "--ring-bytes=16384")),
+		0);
 	ck_assert(!cfg.standalone);
 	ck_assert_str_eq(cfg.output_dir, "/out");
 	ck_assert_uint_eq(cfg.nr_prefixes, 2);
@@ -744,10 +747,25 @@ END_TEST
 /* ---- argument errors ---- */
 
 static const char *const unknown_args[] = {
-	"--nope",      "nope",		"-h",		    "-help",	      "--",
-	"-",	       "",		"--window",	    "--window-s-x=5", "--WINDOW-S=5",
-	"--help-me",   "--versions",	"--standalonex",    "=5",	      "--=5",
-	"window-s=5",  "---window-s=5", "--track-cgroups",  "--log_level=info",
+	"--nope",
+	"nope",
+	"-h",
+	"-help",
+	"--",
+	"-",
+	"",
+	"--window",
+	"--window-s-x=5",
+	"--WINDOW-S=5",
+	"--help-me",
+	"--versions",
+	"--standalonex",
+	"=5",
+	"--=5",
+	"window-s=5",
+	"---window-s=5",
+	"--track-cgroups",
+	"--log_level=info",
 	"--output-dir\t",
 };
 
