@@ -229,8 +229,9 @@ static void kg_thr_window(struct kg_throttle *t, struct kg_thr_cg *c, struct kg_
 	memset(w, 0, sizeof(*w));
 	w->start_ns = a->ts_ns;
 	w->end_ns = z->ts_ns;
-	w->periods = kg_sub(z->cfs.nr_periods, a->cfs.nr_periods);
-	w->throttled_periods = kg_sub(z->cfs.nr_throttled, a->cfs.nr_throttled);
+	/* the kernel keeps these two as int: their differences are taken modulo 2^32 */
+	w->periods = (uint32_t)(z->cfs.nr_periods - a->cfs.nr_periods);
+	w->throttled_periods = (uint32_t)(z->cfs.nr_throttled - a->cfs.nr_throttled);
 	w->throttled_ns = kg_sub(z->cfs.throttled_time_ns, a->cfs.throttled_time_ns);
 	w->total_periods = z->cfs.nr_periods;
 	w->total_throttled_periods = z->cfs.nr_throttled;
@@ -433,13 +434,16 @@ void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 			struct kg_thr_sample *start = kg_thr_window_start(t, c);
 
 			/* a whole window without throttling: back to two samples */
-			if (start->cfs.nr_throttled == v.nr_throttled && c->count == c->cap)
+			if (start->cfs.nr_throttled == v.nr_throttled && c->count == c->cap) {
 				kg_thr_resize(t, c, 2);
+				c->threads = 0;
+			}
 		}
 		if (moved) {
 			unsigned threads = kg_thr_threads(t, c->path);
 
-			if (threads)	/* a removed cgroup has none left: keep what it had */
+			/* the most seen since the throttling began: a burst's threads come and go */
+			if (threads > c->threads)
 				c->threads = threads;
 			kg_thr_whisper(t, c);
 		} else if (now_ns - v.last_ts_ns > KG_STALE_NS) {

@@ -46,7 +46,7 @@ struct kg_thr_cg {
 	 */
 	unsigned head, count, cap;
 	struct kg_thr_sample *ring;
-	unsigned threads;		/* tasks in the cgroup at the latest sample */
+	unsigned threads;		/* most tasks seen in the cgroup while throttled */
 	uint64_t throttled_since_ns;	/* this run of throttling began (for conditions) */
 	bool seen;
 	struct kg_thr_cg *next;
