@@ -11,7 +11,8 @@
 #include <string.h>
 #include "config.h"
 
-enum kg_opt_type { T_FLAG, T_UINT, T_STR, T_PREFIXES, T_LEVEL, T_EPISODE, T_SYSCALLS };
+enum kg_opt_type { T_FLAG, T_UINT, T_STR, T_PREFIXES, T_LEVEL, T_EPISODE, T_SYSCALLS, T_NSLIST,
+		   T_SELECTION };
 
 struct kg_opt {
 	const char *flag;
@@ -52,6 +53,22 @@ static const struct kg_opt kg_opts[] = {
 	  "how throttle episodes are recorded: auto, fentry or switch (default auto: fentry when the kernel allows it)" },
 	{ "--syscall-hooks", "KG_SYSCALL_HOOKS", T_SYSCALLS, OFF(syscall_hooks), 0, 0, "WHEN",
 	  "attach the syscall counters only while a start is recorded (birth, default) or always" },
+	{ "--kubernetes", "KG_KUBERNETES", T_FLAG, OFF(kubernetes), 0, 0, NULL,
+	  "write resources to the Kubernetes API server (in-cluster, or --kubeconfig)" },
+	{ "--kubeconfig", "KUBECONFIG", T_STR, OFF(kubeconfig), 1, sizeof(((struct kg_config *)0)->kubeconfig) - 1, "FILE",
+	  "out-of-cluster access: the kubeconfig's current context (implies --kubernetes)" },
+	{ "--node-name", "NODE_NAME", T_STR, OFF(node_name), 1, 253, "NAME",
+	  "this node's name, from the downward API (default: the hostname)" },
+	{ "--skip-namespaces", "KG_SKIP_NAMESPACES", T_NSLIST, OFF(skip_ns), 0, 0, "NS,...",
+	  "namespaces whose pods get no resources (default kube-system,kube-public,kube-node-lease)" },
+	{ "--pod-selection", "KG_POD_SELECTION", T_SELECTION, OFF(pod_selection), 0, 0, "WHICH",
+	  "all pods (all, default) or only pods annotated kernel-gossip.io/monitor: \"true\" (annotated)" },
+	{ "--api-qps", "KG_API_QPS", T_UINT, OFF(api_qps), 1, 1000, "N",
+	  "API requests per second, sustained (default 5, as client-go)" },
+	{ "--api-burst", "KG_API_BURST", T_UINT, OFF(api_burst), 1, 1000, "N",
+	  "API requests in a burst (default 10)" },
+	{ "--kube-insecure-skip-tls-verify", "KG_KUBE_INSECURE", T_FLAG, OFF(kube_insecure), 0, 0, NULL,
+	  "do not verify the API server's certificate (never do this in production)" },
 	{ "--help", NULL, T_FLAG, OFF(show_help), 0, 0, NULL, "print this help" },
 	{ "--version", NULL, T_FLAG, OFF(show_version), 0, 0, NULL, "print the version" },
 };
@@ -76,6 +93,27 @@ void kg_config_defaults(struct kg_config *cfg)
 	cfg->ring_bytes = 1u << 20;
 	cfg->episode_hook = KG_CHOOSE_AUTO;
 	cfg->syscall_hooks = KG_SYSCALLS_BIRTH;
+	snprintf(cfg->skip_ns[0], sizeof(cfg->skip_ns[0]), "kube-system");
+	snprintf(cfg->skip_ns[1], sizeof(cfg->skip_ns[1]), "kube-public");
+	snprintf(cfg->skip_ns[2], sizeof(cfg->skip_ns[2]), "kube-node-lease");
+	cfg->nr_skip_ns = 3;
+	cfg->pod_selection = KG_PODS_ALL;
+	cfg->api_qps = 5;
+	cfg->api_burst = 10;
+}
+
+/* A Kubernetes namespace name: an RFC 1123 label. */
+static bool kg_valid_ns(const char *p, size_t len)
+{
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		bool alnum = (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9');
+
+		if (!alnum && (p[i] != '-' || i == 0 || i == len - 1))
+			return false;
+	}
+	return true;
 }
 
 static int kg_bad(char *err, size_t errsz, const struct kg_opt *o, bool from_env, const char *val,
@@ -172,6 +210,32 @@ static int kg_set(struct kg_config *cfg, const struct kg_opt *o, const char *val
 			p = comma + 1;
 		}
 		return 0;
+	case T_NSLIST:
+		cfg->nr_skip_ns = 0;
+		memset(cfg->skip_ns, 0, sizeof(cfg->skip_ns));
+		for (const char *p = val; *val;) {	/* "" skips no namespace */
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+			if (!kg_valid_ns(p, len))
+				return kg_bad(err, errsz, o, from_env, val,
+					      "each entry must be a namespace name (RFC 1123 label)");
+			if (cfg->nr_skip_ns >= KG_MAX_SKIP_NS)
+				return kg_bad(err, errsz, o, from_env, val, "at most 16 namespaces");
+			memcpy(cfg->skip_ns[cfg->nr_skip_ns++], p, len);
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+		return 0;
+	case T_SELECTION:
+		if (!strcmp(val, "all"))
+			cfg->pod_selection = KG_PODS_ALL;
+		else if (!strcmp(val, "annotated"))
+			cfg->pod_selection = KG_PODS_ANNOTATED;
+		else
+			return kg_bad(err, errsz, o, from_env, val, "expected all or annotated");
+		return 0;
 	case T_LEVEL:
 		if (kg_log_level_parse(val, (enum kg_log_level *)base))
 			return kg_bad(err, errsz, o, from_env, val,
@@ -241,6 +305,10 @@ int kg_config_parse(struct kg_config *cfg, int argc, char **argv, kg_getenv_fn e
 		if (kg_set(cfg, o, val, false, &flag_prefixes, err, errsz))
 			return -1;
 	}
+	if (cfg->kubeconfig[0])
+		cfg->kubernetes = true;
+	if (cfg->kubernetes)
+		cfg->standalone = false;
 	if (cfg->nr_prefixes == 0) {
 		snprintf(err, errsz, "no cgroup prefix to track (--track-cgroup)");
 		return -1;

@@ -16,6 +16,9 @@
 
 enum kg_episode_choice { KG_CHOOSE_AUTO = 0, KG_CHOOSE_FENTRY, KG_CHOOSE_SWITCH };
 enum kg_syscall_hooks { KG_SYSCALLS_BIRTH = 0, KG_SYSCALLS_ALWAYS };
+enum kg_pod_selection { KG_PODS_ALL = 0, KG_PODS_ANNOTATED };
+
+#define KG_MAX_SKIP_NS 16
 
 struct kg_config {
 	bool standalone;
@@ -32,6 +35,15 @@ struct kg_config {
 	unsigned ring_bytes;		/* per-CPU ring buffer size, power of two */
 	enum kg_episode_choice episode_hook;
 	enum kg_syscall_hooks syscall_hooks;
+	/* Kubernetes */
+	bool kubernetes;		/* write resources to the API server */
+	char kubeconfig[1024];		/* out of cluster; empty: in-cluster */
+	char node_name[254];
+	char skip_ns[KG_MAX_SKIP_NS][64];
+	unsigned nr_skip_ns;
+	enum kg_pod_selection pod_selection;
+	unsigned api_qps, api_burst;
+	bool kube_insecure;		/* explicit opt-out of TLS verification */
 	bool show_help;
 	bool show_version;
 };
