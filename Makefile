@@ -29,21 +29,22 @@ BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-I$(BUILD) -Iinclude -Ibpf -Wall -Wno-unused-function
 
-LIBS := libbpf libelf zlib json-c
+LIBS := libbpf libelf zlib json-c libcurl yaml-0.1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wformat=2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	-Iinclude -Iagent -I$(BUILD) $(PKG_CFLAGS) -DKG_VERSION='"$(VERSION)"'
-LDLIBS := $(PKG_LIBS) -lm
+LDLIBS := $(PKG_LIBS) -lm -pthread
 
 # Pure modules: no BPF, no I/O beyond what their names say; unit-tested directly.
 AGENT_PURE := agent/cgroup_path.c agent/json_util.c agent/certificate.c agent/whisper.c \
 	agent/birth.c agent/hist.c agent/log.c agent/config.c agent/resource.c agent/track.c \
 	agent/syscall_names.c agent/insights.c
 AGENT_IO := agent/cgroupfs.c agent/loader.c agent/ring.c agent/loop.c agent/throttle.c \
-	agent/sink_file.c agent/engine.c
+	agent/sink_file.c agent/engine.c agent/k8s_config.c agent/k8s_http.c agent/k8s_pods.c \
+	agent/sink_k8s.c agent/kube.c
 AGENT_MAIN := agent/main.c
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_PURE) $(AGENT_IO))
 

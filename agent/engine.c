@@ -61,6 +61,18 @@ static void kg_syscalls_wanted(struct kg_engine *e)
 	kg_debug("bpf.syscalls", "attached=%d open_births=%u", want, e->track.open_births);
 }
 
+/* Resources leave the engine here: as files, or to the API server. */
+static void kg_emit(void *ctx, const char *plural, const char *suffix, const char *pod_uid,
+		    const char *name, json_object *doc)
+{
+	struct kg_engine *e = ctx;
+
+	if (e->kube_on)
+		kg_kube_emit(&e->kube, plural, suffix, pod_uid, doc, kg_now_ns());
+	else
+		kg_sink_write(&e->sink, plural, name, doc);
+}
+
 static void kg_write_certificate(struct kg_engine *e, struct kg_pod *p)
 {
 	struct kg_cert_container c[KG_POD_MAX_BIRTHS];
@@ -82,7 +94,7 @@ static void kg_write_certificate(struct kg_engine *e, struct kg_pod *p)
 	m.driver = kg_driver_name(p->ident.driver);
 	m.qos = kg_qos_name(p->ident.qos);
 	doc = kg_certificate_json(&m, c, p->nbirths);
-	kg_sink_write(&e->sink, KG_PLURAL_CERT, m.name, doc);
+	kg_emit(e, KG_PLURAL_CERT, "-birth", p->is_pod ? p->ident.pod_uid : NULL, m.name, doc);
 	json_object_put(doc);
 }
 
@@ -326,6 +338,8 @@ static void kg_settle_tick(void *ctx, uint32_t events)
 			kg_settle(e, cg, r);
 	}
 	free(k);
+	if (e->kube_on)
+		kg_kube_tick(&e->kube, now);
 	if (now - e->last_orphan_scan_ns > KG_ORPHAN_SCAN_NS) {
 		e->last_orphan_scan_ns = now;
 		kg_scan_orphans(e, now);
@@ -369,9 +383,18 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 	ret = kg_cgroupfs_open(&e->fs, err, errsz);
 	if (ret)
 		return ret;
-	ret = kg_sink_init(&e->sink, cfg->output_dir, err, errsz);
-	if (ret)
-		return ret;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(e->tmpl.node, sizeof(e->tmpl.node), "%s", cfg->node_name[0] ? cfg->node_name : host);
+	if (cfg->kubernetes) {
+		ret = kg_kube_start(&e->kube, cfg, e->tmpl.node, err, errsz);
+		if (ret)
+			return ret;
+		e->kube_on = true;
+	} else {
+		ret = kg_sink_init(&e->sink, cfg->output_dir, err, errsz);
+		if (ret)
+			return ret;
+	}
 	ret = kg_bpf_open(&e->bpf, cfg, &e->fs, err, errsz);
 	if (ret)
 		return ret;
@@ -382,15 +405,13 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 		return -ENOMEM;
 	}
 
-	gethostname(host, sizeof(host) - 1);
-	snprintf(e->tmpl.node, sizeof(e->tmpl.node), "%s", host);
 	e->tmpl.mono_to_real_ns = kg_mono_to_real();
 	snprintf(e->hooks, sizeof(e->hooks),
 		 "kernel-gossip %s; throttle episodes: %s; syscalls: tp_btf/sys_enter (%s)",
 		 KG_VERSION, kg_episode_hook_name(e->bpf.episode_hook),
 		 cfg->syscall_hooks == KG_SYSCALLS_ALWAYS ? "always" : "during births");
 	e->tmpl.hooks = e->hooks;
-	kg_throttle_init(&e->throttle, cfg, &e->fs, &e->bpf, &e->sink, &e->tmpl);
+	kg_throttle_init(&e->throttle, cfg, &e->fs, &e->bpf, kg_emit, e, &e->tmpl);
 
 	for (unsigned i = 0; i < cfg->nr_prefixes; i++)
 		kg_cgroupfs_walk(&e->fs, cfg->prefixes[i], kg_seed_visit, e);
@@ -405,10 +426,11 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 	}
 
 	kg_info("agent.started",
-		"version=%s mode=standalone output_dir=%s identity_hierarchy=%s cpu_hierarchy=%s "
+		"version=%s mode=%s output_dir=%s identity_hierarchy=%s cpu_hierarchy=%s "
 		"cgroups_tracked=%u cpus=%d throttle_episodes=%s episode_hook_reason=%s "
 		"csd_hook=%d syscall_hooks=%s",
-		KG_VERSION, kg_q(cfg->output_dir), kg_q(e->fs.m[KG_HIER_IDENTITY].dir),
+		KG_VERSION, e->kube_on ? "kubernetes" : "standalone",
+		kg_q(e->kube_on ? "" : cfg->output_dir), kg_q(e->fs.m[KG_HIER_IDENTITY].dir),
 		kg_q(e->fs.m[KG_HIER_CPU].dir), e->track.ncgroups, e->bpf.nr_cpus,
 		kg_episode_hook_name(e->bpf.episode_hook), kg_q(e->bpf.episode_reason),
 		e->bpf.csd_hook, cfg->syscall_hooks == KG_SYSCALLS_ALWAYS ? "always" : "birth");
@@ -454,6 +476,11 @@ void kg_engine_fini(struct kg_engine *e)
 			(unsigned long long)e->stats.births_refused,
 			(unsigned long long)e->throttle.whispers_written,
 			(unsigned long long)e->sink.written, (unsigned long long)e->sink.errors);
+	}
+	if (e->kube_on) {
+		/* pending writes get a few seconds to reach the API server */
+		kg_kube_stop(&e->kube, 5000);
+		e->kube_on = false;
 	}
 	kg_throttle_fini(&e->throttle);
 	kg_ring_free(e->ring);

@@ -13,6 +13,7 @@
 #include "cgroupfs.h"
 #include "config.h"
 #include "loader.h"
+#include "kube.h"
 #include "loop.h"
 #include "resource.h"
 #include "ring.h"
@@ -37,7 +38,9 @@ struct kg_engine {
 	struct kg_loop *loop;
 	struct kg_track track;
 	struct kg_throttle throttle;
-	struct kg_sink sink;
+	struct kg_sink sink;		/* standalone: resources as files */
+	struct kg_kube kube;		/* --kubernetes: resources to the API server */
+	bool kube_on;
 	struct kg_resource_meta tmpl;	/* node, clock offset, hooks: copied per resource */
 	char hooks[256];
 	uint64_t warm_until_ns;		/* keep the syscall counters attached until then */

@@ -11,19 +11,21 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "throttle.h"
+#include "sink.h"
 #include "whisper.h"
 
 #define KG_STALE_NS (10ULL * 1000000000ULL)
 
 void kg_throttle_init(struct kg_throttle *t, const struct kg_config *cfg,
-		      const struct kg_cgroupfs *fs, struct kg_bpf *bpf, struct kg_sink *sink,
-		      const struct kg_resource_meta *tmpl)
+		      const struct kg_cgroupfs *fs, struct kg_bpf *bpf, kg_emit_fn emit,
+		      void *emit_ctx, const struct kg_resource_meta *tmpl)
 {
 	memset(t, 0, sizeof(*t));
 	t->cfg = cfg;
 	t->fs = fs;
 	t->bpf = bpf;
-	t->sink = sink;
+	t->emit = emit;
+	t->emit_ctx = emit_ctx;
 	t->tmpl = tmpl;
 	/* one sample per period over the window, plus the baseline */
 	t->ring_cap = (cfg->window_s * 1000 + cfg->sample_ms - 1) / cfg->sample_ms + 2;
@@ -321,7 +323,6 @@ static void kg_thr_whisper(struct kg_throttle *t, struct kg_thr_cg *c)
 	struct kg_resource_meta m = *t->tmpl;
 	struct kg_whisper_window w;
 	json_object *doc;
-	int ret;
 
 	kg_thr_window(t, c, &w);
 	if (!w.throttled_periods || !kg_thr_is_headline(t, c, w.throttled_periods))
@@ -335,17 +336,15 @@ static void kg_thr_whisper(struct kg_throttle *t, struct kg_thr_cg *c)
 	m.driver = kg_driver_name(c->ident.driver);
 	m.qos = kg_qos_name(c->ident.qos);
 	doc = kg_whisper_json(&m, &w);
-	ret = kg_sink_write(t->sink, KG_PLURAL_WHISPER, m.name, doc);
-	if (ret == 0) {
-		t->whispers_written++;
-		kg_info("whisper.written",
-			"name=%s cgroup=%s periods=%llu throttled_periods=%llu throttled_ms=%.1f "
-			"summary=%s",
-			m.name, kg_q(c->path), (unsigned long long)w.periods,
-			(unsigned long long)w.throttled_periods, w.throttled_ns / 1e6,
-			kg_q(json_object_get_string(json_object_object_get(
-				json_object_object_get(doc, "status"), "summary"))));
-	}
+	t->whispers_written++;
+	kg_info("whisper.written",
+		"name=%s cgroup=%s periods=%llu throttled_periods=%llu throttled_ms=%.1f summary=%s",
+		m.name, kg_q(c->path), (unsigned long long)w.periods,
+		(unsigned long long)w.throttled_periods, w.throttled_ns / 1e6,
+		kg_q(json_object_get_string(
+			json_object_object_get(json_object_object_get(doc, "status"), "summary"))));
+	t->emit(t->emit_ctx, KG_PLURAL_WHISPER, "-cpu-throttle",
+		c->ident.pod_uid[0] ? c->ident.pod_uid : NULL, m.name, doc);
 	json_object_put(doc);
 }
 

@@ -20,7 +20,7 @@
 #include "kg_events.h"
 #include "loader.h"
 #include "resource.h"
-#include "sink.h"
+#include <json-c/json.h>
 
 struct kg_thr_sample {
 	uint64_t ts_ns;
@@ -52,11 +52,16 @@ struct kg_thr_cg {
 	struct kg_thr_cg *next;
 };
 
+/* Where a finished whisper goes (the engine decides: a file, or the API server). */
+typedef void (*kg_emit_fn)(void *ctx, const char *plural, const char *suffix, const char *pod_uid,
+			   const char *name, json_object *doc);
+
 struct kg_throttle {
 	const struct kg_config *cfg;
+	kg_emit_fn emit;
+	void *emit_ctx;
 	const struct kg_cgroupfs *fs;
 	struct kg_bpf *bpf;
-	struct kg_sink *sink;
 	const struct kg_resource_meta *tmpl;	/* node, clock offset, hooks */
 	struct kg_thr_cg *list;
 	unsigned n, ring_cap;		/* ring_cap: samples in a whole window */
@@ -65,8 +70,8 @@ struct kg_throttle {
 };
 
 void kg_throttle_init(struct kg_throttle *t, const struct kg_config *cfg,
-		      const struct kg_cgroupfs *fs, struct kg_bpf *bpf, struct kg_sink *sink,
-		      const struct kg_resource_meta *tmpl);
+		      const struct kg_cgroupfs *fs, struct kg_bpf *bpf, kg_emit_fn emit,
+		      void *emit_ctx, const struct kg_resource_meta *tmpl);
 void kg_throttle_fini(struct kg_throttle *t);
 
 /* Read the kernel's counters and write the whispers that changed. */

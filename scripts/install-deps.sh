@@ -9,7 +9,7 @@ PACKAGES=(
 	# build: C toolchain, BPF compiler and libraries
 	make gcc libc6-dev pkg-config git ca-certificates
 	clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libcurl4-openssl-dev libmicrohttpd-dev
+	libjson-c-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev
 	linux-libc-dev
 	# unit tests
 	check
