@@ -8,6 +8,8 @@
  * --sample-ms. Everything runs on the one loop thread.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +381,18 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
+	/*
+	 * Block SIGINT/SIGTERM before any thread exists (the API client's):
+	 * threads inherit the mask, so the signals reach only the loop's signalfd.
+	 */
+	{
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	kg_track_init(&e->track);
 	ret = kg_cgroupfs_open(&e->fs, err, errsz);
 	if (ret)

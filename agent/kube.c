@@ -142,6 +142,7 @@ void kg_kube_emit(struct kg_kube *k, const char *plural, const char *suffix, con
 	for (w = k->waiting; w; w = w->next) {
 		if (!strcmp(w->uid, pod_uid) && !strcmp(w->plural, plural)) {
 			json_object_put(w->doc);
+			w->doc = NULL;	/* json_object_deep_copy() wants an empty destination */
 			json_object_deep_copy(doc, &w->doc, NULL);
 			return;
 		}

@@ -314,7 +314,7 @@ static enum kg_outcome kg_apply(struct kg_k8s_sink *s, struct kg_k8s_http *h,
 
 	/* the status subresource: the same body shape, with status only */
 	{
-		json_object *body = json_tokener_parse(it->object), *meta, *st, *keep = NULL;
+		json_object *body = json_tokener_parse(it->object), *meta, *st = NULL, *keep = NULL;
 		const char *text;
 
 		if (!body)
@@ -330,7 +330,10 @@ static enum kg_outcome kg_apply(struct kg_k8s_sink *s, struct kg_k8s_http *h,
 			json_object_object_add(body, "metadata", keep);
 		}
 		json_object_object_del(body, "spec");
-		json_object_deep_copy(it->status, &st, NULL);
+		if (json_object_deep_copy(it->status, &st, NULL)) {
+			json_object_put(body);
+			return KG_DROP;
+		}
 		if (generation)
 			kg_json_i64(st, "observedGeneration", generation);
 		json_object_object_add(body, "status", st);
