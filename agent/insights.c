@@ -49,14 +49,14 @@ static double kg_pct(double part, double whole)
 	return whole > 0 ? 100.0 * part / whole : 0;
 }
 
-double kg_demand_millicores(const struct kg_whisper_window *w, double q)
+/* Slot of quantile q of the window's demand, a burst still running counted; -1 if none. */
+static int kg_demand_slot(const struct kg_whisper_window *w, double q)
 {
-	double limit = kg_limit_millicores(w->quota_ns, w->period_ns);
 	uint64_t counts[KG_DEMAND_SLOTS], total = 0, rank, seen = 0;
 	unsigned open_slot = 0;
 
-	if (limit <= 0)
-		return 0;
+	if (kg_limit_millicores(w->quota_ns, w->period_ns) <= 0)
+		return -1;
 	for (unsigned i = 0; i < KG_DEMAND_SLOTS; i++) {
 		counts[i] = w->demand_hist[i];
 		total += counts[i];
@@ -69,16 +69,35 @@ double kg_demand_millicores(const struct kg_whisper_window *w, double q)
 		total++;
 	}
 	if (!total)
-		return 0;
+		return -1;
 	rank = (uint64_t)ceil(q * (double)total);
 	for (unsigned i = 0; i < KG_DEMAND_SLOTS; i++) {
 		seen += counts[i];
-		if (seen >= rank && i == KG_DEMAND_SLOTS - 1)
-			return (KG_DEMAND_SLOTS - 1) * limit / 10.0;	/* at least 10 x the limit */
-		if (seen >= rank)	/* slot i holds [i, i+1) tenths of the quota */
-			return (i + 1) * limit / 10.0;
+		if (seen >= rank)
+			return i;
 	}
-	return KG_DEMAND_SLOTS * limit / 10.0;	/* unreachable: rank <= total */
+	return KG_DEMAND_SLOTS - 1;	/* unreachable: rank <= total */
+}
+
+/*
+ * Slot i holds [i, i+1) tenths of the quota: its upper bound in millicores;
+ * the last slot, 10 x the quota or more, its lower bound. From the integers
+ * in one division, so that a multiple of the limit comes out exact with any
+ * period (limit x 15 / 10 of a 30 ms period was 500.00000000000006, which
+ * rounded up to 550m).
+ */
+static double kg_slot_millicores(const struct kg_whisper_window *w, int i)
+{
+	unsigned tenths = i < KG_DEMAND_SLOTS - 1 ? i + 1 : i;
+
+	return 100.0 * tenths * (double)w->quota_ns / (double)w->period_ns;
+}
+
+double kg_demand_millicores(const struct kg_whisper_window *w, double q)
+{
+	int i = kg_demand_slot(w, q);
+
+	return i < 0 ? 0 : kg_slot_millicores(w, i);
 }
 
 static double kg_round_up(double v, double step)
@@ -92,8 +111,15 @@ static void kg_recommend(const struct kg_whisper_window *w, struct kg_insight *i
 	double limit = kg_limit_millicores(w->quota_ns, w->period_ns);
 	double p95 = kg_demand_millicores(w, 0.95), p99 = kg_demand_millicores(w, 0.99);
 	double node = w->node_cpus * 1000.0, rec = kg_round_up(p99, 50);
+	int slot = kg_demand_slot(w, 0.99);
 	size_t n = 0;
 
+	if (limit <= 0) {	/* throttled, yet no quota at the end: it was removed since */
+		snprintf(in->recommendation, sizeof(in->recommendation),
+			 "No CPU limit is set at the end of the window: this throttling happened "
+			 "under a limit since removed, so there is nothing to resize.");
+		return;
+	}
 	if (p99 <= 0) {
 		snprintf(in->recommendation, sizeof(in->recommendation),
 			 "Not enough complete periods in the window to size a limit; raise the "
@@ -103,25 +129,37 @@ static void kg_recommend(const struct kg_whisper_window *w, struct kg_insight *i
 	}
 	kg_ev(in, "demandP95", p95, "millicores");
 	kg_ev(in, "demandP99", p99, "millicores");
-	if (node > 0 && rec >= node) {
+	if (node > 0 && p99 > node) {
 		n = snprintf(in->recommendation, sizeof(in->recommendation),
 			     "Remove the CPU limit (keep a request): the p99 burst asked for %s%.0fm "
 			     "in one period, more than this node's %u CPUs can give, so any limit "
 			     "delays it",
-			     p99 >= (KG_DEMAND_SLOTS - 1) * limit / 10.0 ? "at least " : "", p99,
-			     w->node_cpus);
+			     slot == KG_DEMAND_SLOTS - 1 ? "at least " : "", p99, w->node_cpus);
+	} else if (p99 <= limit) {
+		/* "raise from 500m to 500m" (or to less) would be no advice */
+		n = snprintf(in->recommendation, sizeof(in->recommendation),
+			     "The %.0fm limit covers the p99 per-period demand measured in this "
+			     "window (%.0fm, p95 %.0fm): only rarer bursts were throttled; to "
+			     "serve them too, remove the limit",
+			     limit, p99, p95);
 	} else {
 		n = snprintf(in->recommendation, sizeof(in->recommendation),
 			     "Raise the CPU limit from %.0fm to %.0fm: that covers the p99 per-period "
 			     "demand measured in this window (p95 %.0fm); or remove the limit",
 			     limit, rec, p95);
 	}
-	/* cpu.max.burst may be at most the quota: it helps when demand <= 2 x quota */
-	if (p99 > limit && p99 <= 2 * limit && n < sizeof(in->recommendation))
+	/*
+	 * cpu.max.burst may be at most the quota (the kernel refuses more): it
+	 * helps when limit < p99 <= 2 x limit, slots 10 to 19, whose excess over
+	 * the quota is (slot - 9) tenths of it; rounded up to 1 ms, within the quota.
+	 */
+	if (slot >= 10 && slot <= 19 && n < sizeof(in->recommendation))
 		n += snprintf(in->recommendation + n, sizeof(in->recommendation) - n,
 			      "; or keep %.0fm and allow bursts: cpu.max.burst (cgroup v2) / "
 			      "cpu.cfs_burst_us (v1) = %.0f us",
-			      limit, kg_round_up((p99 - limit) / 1000.0 * w->period_ns / 1000.0, 1000));
+			      limit,
+			      fmin(kg_round_up((slot - 9) * (w->quota_ns / 1000.0) / 10, 1000),
+				   w->quota_ns / 1000.0));
 	if (n < sizeof(in->recommendation))
 		snprintf(in->recommendation + n, sizeof(in->recommendation) - n, ".");
 }
@@ -180,10 +218,14 @@ unsigned kg_whisper_insights(const struct kg_whisper_window *w, struct kg_insigh
 			 "Uses %.0f%% of its %.0fm CPU limit on average and is throttled in %.0f%% "
 			 "of active periods: the limit is below its steady demand",
 			 util, limit, share);
-	} else {
+	} else if (limit > 0) {
 		in->rule = "cpu-throttling";
 		snprintf(in->headline, sizeof(in->headline),
 			 "Throttled in %.0f%% of active CFS periods (%.0fm limit)", share, limit);
+	} else {	/* no quota at the end of the window: no "0m limit" */
+		in->rule = "cpu-throttling";
+		snprintf(in->headline, sizeof(in->headline),
+			 "Throttled in %.0f%% of active CFS periods", share);
 	}
 	if (w->have_sched) {
 		kg_ev(in, "runQueueDelayP99AtMost", p99_ms, "ms");
@@ -339,8 +381,13 @@ unsigned kg_birth_insights(const struct kg_birth *b, struct kg_insight *out, uns
 			 "ship the libraries where the loader looks first.");
 	}
 
-	/* 3. a shell wrapper in front of the entrypoint */
-	if (n < max && b->execs_n >= 2 && kg_is_shell(first) && !kg_is_shell(second)) {
+	/*
+	 * 3. a shell wrapper in front of the entrypoint; one that exec'd the
+	 * workload in place (same pid: "exec app", or sh -c's own exec of a
+	 * single command) is gone, and signals already reach the workload
+	 */
+	if (n < max && b->execs_n >= 2 && kg_is_shell(first) && !kg_is_shell(second) &&
+	    b->execs[1].pid != b->execs[0].pid) {
 		in = &out[n++];
 		memset(in, 0, sizeof(*in));
 		in->severity = KG_SEV_INFO;

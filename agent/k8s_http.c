@@ -209,6 +209,8 @@ static int kg_do(struct kg_k8s_http *h, const char *method, const char *path,
 	}
 	rc = curl_easy_perform(cu);
 	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status == 401)
+		h->token_read = 0;	/* a rotated token: read the file again before the retry */
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);	/* holds the token: freed now */
 	memset(h->auth, 0, sizeof(h->auth));

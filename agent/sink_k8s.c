@@ -6,9 +6,11 @@
  * server-side apply): 429 and 5xx wait max(Retry-After, backoff) and try
  * again; transport errors and timeouts too (an apply is idempotent, so
  * repeating one that did reach the server is harmless); 404 means the CRDs
- * are not installed: said once with the fix, retried slowly; 401/403: said,
- * retried slowly (a rotated token or a fixed RBAC heals it); 409 retried;
- * any other 4xx can never succeed and is dropped with the server's reason.
+ * are not installed: said with the fix, retried; 401/403: said, retried (a
+ * rotated token is read again after a 401; a fixed RBAC heals a 403); 409
+ * retried; any other 4xx can never succeed and is dropped with the server's
+ * reason. The backoff grows from 800 ms to 30 s, so a long outage costs a
+ * request per resource every 30 s.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +25,6 @@
 
 #define NS_PER_MS 1000000ULL
 #define KG_REQ_TIMEOUT_MS 10000
-#define KG_SLOW_RETRY_MS 30000
 
 struct kg_k8s_item {
 	char plural[32], ns[64], name[254];
@@ -32,6 +33,8 @@ struct kg_k8s_item {
 	uint64_t key_hash, content_hash;
 	uint64_t not_before_ns;
 	unsigned attempts;
+	bool object_done;	/* the object is applied; only its status is left to send */
+	int64_t generation;	/* metadata.generation the object's apply returned */
 	struct kg_k8s_item *next;
 };
 
@@ -230,7 +233,7 @@ static void kg_count(struct kg_k8s_sink *s, const struct kg_k8s_resp *r)
 	pthread_mutex_unlock(&s->mu);
 }
 
-enum kg_outcome { KG_DONE, KG_RETRY, KG_RETRY_SLOW, KG_DROP };
+enum kg_outcome { KG_DONE, KG_RETRY, KG_DROP };
 
 static enum kg_outcome kg_classify(struct kg_k8s_sink *s, struct kg_k8s_item *it,
 				   const struct kg_k8s_resp *r, const char *what)
@@ -254,7 +257,7 @@ static enum kg_outcome kg_classify(struct kg_k8s_sink *s, struct kg_k8s_item *it
 			 "kind=%s name=%s/%s status=404 message=%s hint=\"install the CRDs: "
 			 "kubectl apply -f crds/\"",
 			 it->plural, it->ns, it->name, kg_q(msg));
-		return KG_RETRY_SLOW;
+		return KG_RETRY;
 	case 401:
 	case 403:
 		pthread_mutex_lock(&s->mu);
@@ -264,7 +267,7 @@ static enum kg_outcome kg_classify(struct kg_k8s_sink *s, struct kg_k8s_item *it
 			 "kind=%s name=%s/%s status=%ld message=%s hint=\"check the service "
 			 "account token and the ClusterRole in deploy/\"",
 			 it->plural, it->ns, it->name, r->status, kg_q(msg));
-		return KG_RETRY_SLOW;
+		return KG_RETRY;
 	case 409:
 	case 429:
 		kg_debug("k8s.retry", "kind=%s name=%s/%s status=%ld retry_after_s=%ld", it->plural,
@@ -289,8 +292,9 @@ static enum kg_outcome kg_apply(struct kg_k8s_sink *s, struct kg_k8s_http *h,
 	char path[1024];
 	struct kg_k8s_resp r;
 	enum kg_outcome o;
-	int64_t generation = 0;
 
+	if (it->object_done)
+		goto status;
 	snprintf(path, sizeof(path),
 		 "/apis/" KG_API_GROUP "/v1alpha1/namespaces/%s/%s/%s?fieldManager=" KG_FIELD_MANAGER
 		 "&force=true",
@@ -305,14 +309,15 @@ static enum kg_outcome kg_apply(struct kg_k8s_sink *s, struct kg_k8s_http *h,
 
 		if (resp && json_object_object_get_ex(resp, "metadata", &m) &&
 		    json_object_object_get_ex(m, "generation", &g))
-			generation = json_object_get_int64(g);
+			it->generation = json_object_get_int64(g);
 		json_object_put(resp);
+		it->object_done = true;
 	}
 	kg_k8s_resp_free(&r);
 	if (o != KG_DONE || !it->status)
 		return o;
 
-	/* the status subresource: the same body shape, with status only */
+status:	/* the status subresource: the same body shape, with status only */
 	{
 		json_object *body = json_tokener_parse(it->object), *meta, *st = NULL, *keep = NULL;
 		const char *text;
@@ -334,8 +339,8 @@ static enum kg_outcome kg_apply(struct kg_k8s_sink *s, struct kg_k8s_http *h,
 			json_object_put(body);
 			return KG_DROP;
 		}
-		if (generation)
-			kg_json_i64(st, "observedGeneration", generation);
+		if (it->generation)
+			kg_json_i64(st, "observedGeneration", it->generation);
 		json_object_object_add(body, "status", st);
 		text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
 		snprintf(path, sizeof(path),
@@ -439,8 +444,7 @@ static void *kg_worker(void *arg)
 			}
 			it->attempts++;
 			s->stats.retries++;
-			ms = o == KG_RETRY_SLOW ? KG_SLOW_RETRY_MS
-						: kg_backoff_ms(it->attempts, rand_r(&seed));
+			ms = kg_backoff_ms(it->attempts, rand_r(&seed));
 			if (retry_after >= 0 && (unsigned)retry_after * 1000 > ms)
 				ms = retry_after * 1000;
 			it->not_before_ns = kg_mono_ns() + ms * NS_PER_MS;

@@ -19,7 +19,12 @@ PACKAGES=(
 	# kernel matrix (make test-kernels): Debian kernels booted under QEMU with an
 	# initramfs of static busybox and the kernel's own (xz/zstd-compressed) modules
 	qemu-system-x86 kmod cpio xz-utils zstd
+	# Kubernetes tests: the test API server (Python standard library) and its certificates
+	python3 openssl
 )
+# kubectl: the machine's own when it has one (e.g. from Kubernetes' apt repository), else
+# Debian's kubernetes-client
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
