@@ -14,7 +14,8 @@ if [[ $(id -u) != 0 ]]; then
 	echo "FAIL: the integration suite needs root (BPF programs, cgroups, runc)" >&2
 	exit 1
 fi
-for tool in runc bpftrace bpftool jq stress-ng busybox nginx setpriv unshare; do
+for tool in runc bpftrace bpftool jq stress-ng busybox nginx setpriv unshare python3 openssl \
+	kubectl curl; do
 	command -v "$tool" >/dev/null || {
 		echo "FAIL: $tool is missing: run scripts/install-deps.sh" >&2
 		exit 1
@@ -30,12 +31,14 @@ mkdir -p "$root/build"
 } >"$report"
 export KG_REPORT=$report
 
-tests=(harness_selftest.sh test_agent.sh test_birth.sh test_throttle.sh test_insights.sh)
+# paths relative to tests/
+tests=(integration/harness_selftest.sh integration/test_agent.sh integration/test_birth.sh
+	integration/test_throttle.sh integration/test_insights.sh k8s/test_agent_api.sh)
 failed=()
 for t in "${tests[@]}"; do
 	echo "==== $t"
 	start=$SECONDS
-	if bash "$here/$t"; then
+	if bash "$here/../$t"; then
 		echo "==== $t: PASS ($((SECONDS - start)) s)"
 	else
 		echo "==== $t: FAIL ($((SECONDS - start)) s)"
