@@ -9,22 +9,24 @@
 # pipeline averaging over a window shows; the kernel throttles most of the
 # periods in which it runs. The agent's KernelWhisper puts both views side by
 # side with its recommendation. With --verify the same workload then runs
-# again under the recommended limit.
+# again under the recommended limit. With --kubeconfig FILE the whispers go to
+# that API server (kubectl get kw -n kernel-gossip-demo).
 set -euo pipefail
 # shellcheck source=lib/demo.sh
 . "$(dirname "$0")/lib/demo.sh"
+demo_args "$@"
+verify=0
+[[ " ${DEMO_REST[*]:-} " == *" --verify "* ]] && verify=1
 demo_setup
 
-verify=0
-[[ ${1:-} == --verify ]] && verify=1
 out=${KG_DEMO_DIR:-/var/lib/kernel-gossip-demo}
 window=${KG_DEMO_WINDOW_S:-20}
-kg_agent_start "$out" --window-s "$window"
+demo_agent_start "$out" --window-s "$window"
 
-# run_bursty LIMIT_MILLICORES -> prints the whisper path (may not exist)
+# run_bursty POD LIMIT_MILLICORES -> prints the whisper's path ("" when none)
 run_bursty() {
-	local limit=$1 uid cid path bundle quota
-	uid=$(kg_new_uid)
+	local pod=$1 limit=$2 uid cid path bundle quota
+	uid=$(demo_new_pod "$pod" "${limit}m")
 	cid=$(kg_new_cid)
 	path=$(kg_cgpath_cgroupfs burstable "$uid" "$cid")
 	kg_pod_cgroup_create "$(dirname "$path")"
@@ -41,7 +43,7 @@ run_bursty() {
 		kg_fail "the workload's container failed"
 	sed 's/^/  workload: /' "$(kg_log_path "demo-bursty-${uid:0:8}")" >&2
 	sleep 2	# the agent samples once a second
-	echo "$out/kernelwhispers/pod-$uid-cpu-throttle.json"
+	demo_resource kw -cpu-throttle "$pod" "$uid" "$out" 10 2>/dev/null || true
 }
 
 show() {
@@ -63,11 +65,15 @@ show() {
 	echo "insights:"
 	demo_insights "$w"
 	echo
-	echo "whisper: $w"
+	if [[ -n $DEMO_KUBECONFIG ]]; then
+		echo "whisper: kubectl describe kw -n $DEMO_NS $(demo_jq "$w" .metadata.name)"
+	else
+		echo "whisper: $w"
+	fi
 }
 
-whisper=$(run_bursty 500)
-kg_wait_file "$whisper" 10
+whisper=$(run_bursty bursty 500)
+[[ -s $whisper ]] || kg_fail "no whisper for the throttled workload"
 show "$whisper"
 
 if ((verify)); then
@@ -76,7 +82,7 @@ if ((verify)); then
 	limit=$(awk -v r="$rec" -v n="$node" 'BEGIN { l = int((r + 49) / 50) * 50; if (l > n) l = n; print l }')
 	echo
 	echo "verify: the same workload under the recommended ${limit}m limit"
-	whisper2=$(run_bursty "$limit")
+	whisper2=$(run_bursty bursty-verify "$limit")
 	if [[ -s $whisper2 ]]; then
 		show "$whisper2"
 	else

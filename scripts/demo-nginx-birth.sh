@@ -5,16 +5,19 @@
 # Starts the agent, then nginx in a real runc container under a kubelet-style
 # cgroup path (/kubepods/burstable/pod<uid>/<container-id>), waits for its
 # PodBirthCertificate and prints what the kernel did to start it. The
-# certificate stays in $KG_DEMO_DIR (default /var/lib/kernel-gossip-demo).
+# certificate stays in $KG_DEMO_DIR (default /var/lib/kernel-gossip-demo), or
+# with --kubeconfig FILE in that API server (kubectl describe pbc -n
+# kernel-gossip-demo nginx-birth).
 set -euo pipefail
 # shellcheck source=lib/demo.sh
 . "$(dirname "$0")/lib/demo.sh"
+demo_args "$@"
 demo_setup
 
 out=${KG_DEMO_DIR:-/var/lib/kernel-gossip-demo}
-kg_agent_start "$out"
+demo_agent_start "$out"
 
-uid=$(kg_new_uid)
+uid=$(demo_new_pod nginx)
 cid=$(kg_new_cid)
 path=$(kg_cgpath_cgroupfs burstable "$uid" "$cid")
 kg_pod_cgroup_create "$(dirname "$path")"
@@ -23,8 +26,7 @@ kg_bundle_nginx "$bundle"
 echo "starting nginx in a runc container, cgroup $path"
 kg_run_detached "demo-nginx-${uid:0:8}" "$bundle" "$path"
 kg_nginx_wait_listening "demo-nginx-${uid:0:8}" 30
-cert=$out/podbirthcertificates/pod-$uid-birth.json
-kg_wait_file "$cert" 30
+cert=$(demo_resource pbc -birth nginx "$uid" "$out" 30)
 kg_kill "demo-nginx-${uid:0:8}"
 kg_agent_stop
 
@@ -47,4 +49,9 @@ echo
 echo "insights:"
 demo_insights "$cert"
 echo
-echo "certificate: $cert"
+if [[ -n $DEMO_KUBECONFIG ]]; then
+	demo_kubectl get pbc -n "$DEMO_NS"
+	echo "certificate: kubectl describe pbc -n $DEMO_NS nginx-birth"
+else
+	echo "certificate: $cert"
+fi

@@ -20,7 +20,7 @@ PACKAGES=(
 	# initramfs of static busybox and the kernel's own (xz/zstd-compressed) modules
 	qemu-system-x86 kmod cpio xz-utils zstd
 	# Kubernetes tests: the test API server (Python standard library) and its certificates
-	python3 openssl
+	python3 openssl curl
 )
 # kubectl: the machine's own when it has one (e.g. from Kubernetes' apt repository), else
 # Debian's kubernetes-client
