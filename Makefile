@@ -3,6 +3,7 @@
 #   make            BPF object + skeleton, agent and kgctl into build/
 #   make test       unit tests, then the root/BPF integration suite (real containers)
 #   make unit       unit tests only (no root needed)
+#   make test-kernels  the kernel matrix: 6.1 and 6.12 under QEMU, and this kernel
 #   make format     clang-format the C sources
 #
 # BPF: each bpf/*.bpf.c is one concern, compiled CO-RE against vmlinux.h and
@@ -29,7 +30,7 @@ BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-I$(BUILD) -Iinclude -Ibpf -Wall -Wno-unused-function
 
-LIBS := libbpf libelf zlib json-c libcurl yaml-0.1
+LIBS := libbpf libelf zlib json-c libcurl yaml-0.1 libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS) 2>/dev/null)
 CFLAGS ?= -O2 -g
@@ -41,17 +42,18 @@ LDLIBS := $(PKG_LIBS) -lm -pthread
 # Pure modules: no BPF, no I/O beyond what their names say; unit-tested directly.
 AGENT_PURE := agent/cgroup_path.c agent/json_util.c agent/certificate.c agent/whisper.c \
 	agent/birth.c agent/hist.c agent/log.c agent/config.c agent/resource.c agent/track.c \
-	agent/syscall_names.c agent/insights.c
+	agent/syscall_names.c agent/insights.c agent/debug_proto.c agent/recent.c agent/metrics.c
 AGENT_IO := agent/cgroupfs.c agent/loader.c agent/ring.c agent/loop.c agent/throttle.c \
 	agent/sink_file.c agent/engine.c agent/k8s_config.c agent/k8s_http.c agent/k8s_pods.c \
-	agent/sink_k8s.c agent/kube.c
+	agent/sink_k8s.c agent/kube.c agent/k8s_metrics.c agent/introspect.c agent/ops.c agent/debug_sock.c \
+	agent/http.c agent/pin.c
 AGENT_MAIN := agent/main.c
 AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_PURE) $(AGENT_IO))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean test unit integration format deps check-deps
+.PHONY: all clean test unit integration test-kernels format deps check-deps
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kernel-gossip-agent $(BUILD)/kgctl $(BUILD)/bursty
@@ -85,7 +87,7 @@ $(BUILD)/syscall_table.h: scripts/gen-syscall-table.sh | $(BUILD)
 	@echo "  GEN      $@"
 	@sh scripts/gen-syscall-table.sh > $@
 
-$(BUILD)/agent/loader.o: $(BUILD)/kernel_gossip.skel.h
+$(BUILD)/agent/loader.o $(BUILD)/agent/introspect.o $(BUILD)/agent/pin.o: $(BUILD)/kernel_gossip.skel.h
 $(BUILD)/agent/syscall_names.o: $(BUILD)/syscall_table.h
 
 $(BUILD)/agent/%.o: agent/%.c $(wildcard agent/*.h) $(wildcard include/*.h) | $(BUILD)/agent
@@ -118,6 +120,11 @@ unit: $(UNIT_BINS)
 
 integration: all
 	@bash tests/integration/run.sh
+
+# The kernel matrix: the kernel-dependent suite on this kernel and, under QEMU,
+# on Debian's newest 6.1 and 6.12 (fetched once into ~/.cache); needs root.
+test-kernels: all
+	@bash tests/kernels/run.sh
 
 # The whole suite: what .ci/run and the README call.
 test: unit integration

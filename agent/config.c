@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "config.h"
 
 enum kg_opt_type { T_FLAG, T_UINT, T_STR, T_PREFIXES, T_LEVEL, T_EPISODE, T_SYSCALLS, T_NSLIST,
-		   T_SELECTION };
+		   T_SELECTION, T_SOCKPATH, T_LISTEN };
 
 struct kg_opt {
 	const char *flag;
@@ -69,6 +71,12 @@ static const struct kg_opt kg_opts[] = {
 	  "API requests in a burst (default 10)" },
 	{ "--kube-insecure-skip-tls-verify", "KG_KUBE_INSECURE", T_FLAG, OFF(kube_insecure), 0, 0, NULL,
 	  "do not verify the API server's certificate (never do this in production)" },
+	{ "--debug-socket", "KG_DEBUG_SOCKET", T_SOCKPATH, OFF(debug_socket), 0, 0, "PATH",
+	  "node-local debug socket for kgctl, root only (default /run/kernel-gossip/debug.sock; off: none)" },
+	{ "--metrics-addr", "KG_METRICS_ADDR", T_LISTEN, OFF(metrics_addr), 0, 0, "IP:PORT",
+	  "serve /metrics, /healthz and /readyz here (default 127.0.0.1:9090; off: none)" },
+	{ "--pin", "KG_PIN", T_FLAG, OFF(pin), 0, 0, NULL,
+	  "pin programs and maps under /sys/fs/bpf/kernel-gossip while running (removed at exit)" },
 	{ "--help", NULL, T_FLAG, OFF(show_help), 0, 0, NULL, "print this help" },
 	{ "--version", NULL, T_FLAG, OFF(show_version), 0, 0, NULL, "print the version" },
 };
@@ -98,6 +106,8 @@ void kg_config_defaults(struct kg_config *cfg)
 	snprintf(cfg->skip_ns[2], sizeof(cfg->skip_ns[2]), "kube-node-lease");
 	cfg->nr_skip_ns = 3;
 	cfg->pod_selection = KG_PODS_ALL;
+	snprintf(cfg->debug_socket, sizeof(cfg->debug_socket), "/run/kernel-gossip/debug.sock");
+	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "127.0.0.1:9090");
 	cfg->api_qps = 5;
 	cfg->api_burst = 10;
 }
@@ -236,6 +246,45 @@ static int kg_set(struct kg_config *cfg, const struct kg_opt *o, const char *val
 		else
 			return kg_bad(err, errsz, o, from_env, val, "expected all or annotated");
 		return 0;
+	case T_SOCKPATH: {
+		size_t max = sizeof(((struct kg_config *)0)->debug_socket) - 1;
+
+		if (!strcmp(val, "off")) {
+			*base = 0;
+			return 0;
+		}
+		if (val[0] != '/')
+			return kg_bad(err, errsz, o, from_env, val,
+				      "expected an absolute path or off");
+		if (strlen(val) > max) {
+			snprintf(why, sizeof(why), "longer than %zu bytes (a Unix socket path)", max);
+			return kg_bad(err, errsz, o, from_env, val, why);
+		}
+		if (val[strlen(val) - 1] == '/')
+			return kg_bad(err, errsz, o, from_env, val, "names a directory, not a socket");
+		for (const char *c = val; *c; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return kg_bad(err, errsz, o, from_env, val,
+					      "control characters are not allowed");
+		}
+		strcpy(base, val);
+		return 0;
+	}
+	case T_LISTEN: {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (!strcmp(val, "off")) {
+			*base = 0;
+			return 0;
+		}
+		if (strlen(val) >= sizeof(((struct kg_config *)0)->metrics_addr) ||
+		    kg_parse_listen_addr(val, &ss, &sl))
+			return kg_bad(err, errsz, o, from_env, val,
+				      "expected IPv4:PORT, [IPv6]:PORT (port 1-65535) or off");
+		strcpy(base, val);
+		return 0;
+	}
 	case T_LEVEL:
 		if (kg_log_level_parse(val, (enum kg_log_level *)base))
 			return kg_bad(err, errsz, o, from_env, val,
@@ -336,4 +385,54 @@ void kg_config_usage(FILE *out, const char *prog)
 			fprintf(out, "  %-26s %s\n", left, o->help);
 	}
 	fprintf(out, "\nExit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.\n");
+}
+
+int kg_parse_listen_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon, *host = s;
+	char h[INET6_ADDRSTRLEN + 1], *end;
+	size_t hl;
+	unsigned long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		host = s + 1;
+		hl = close - host;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', colon - s))
+			return -1;	/* a bare IPv6 address needs brackets */
+		hl = colon - s;
+	}
+	if (!hl || hl >= sizeof(h) || colon[1] < '1' || colon[1] > '9')
+		return -1;
+	memcpy(h, host, hl);
+	h[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -1;
+	if (*s == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, h, &a->sin6_addr) != 1)
+			return -1;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, h, &a->sin_addr) != 1)
+			return -1;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		*len = sizeof(*a);
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include "kg_events.h"
 #include "log.h"
 
@@ -44,6 +45,10 @@ struct kg_config {
 	enum kg_pod_selection pod_selection;
 	unsigned api_qps, api_burst;
 	bool kube_insecure;		/* explicit opt-out of TLS verification */
+	/* operability */
+	char debug_socket[108];		/* Unix socket path; "" when off */
+	char metrics_addr[64];		/* IP:port of /metrics, /healthz, /readyz; "" when off */
+	bool pin;			/* pin programs and maps under /sys/fs/bpf/kernel-gossip */
 	bool show_help;
 	bool show_version;
 };
@@ -61,5 +66,8 @@ int kg_config_parse(struct kg_config *cfg, int argc, char **argv, kg_getenv_fn e
 		    size_t errsz);
 
 void kg_config_usage(FILE *out, const char *prog);
+
+/* "IPv4:port" or "[IPv6]:port" (an address literal: no name lookups) into a socket address. */
+int kg_parse_listen_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif /* KG_CONFIG_H */

@@ -3,6 +3,7 @@
  * debug_proto.c - see debug_proto.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,24 @@ const char *kg_dbg_drop_name(enum kg_dbg_drop r)
 	return r < KG_DBG_DROP_NR ? kg_drop_names[r] : "unknown";
 }
 
+/* What a client sent, made safe to echo: printable ASCII without quotes, '?' for the rest. */
+static void kg_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\')
+			*s = '?';
+}
+
 #define KG_CMD_LIST "status, cgroups, births, whispers, explain, watch"
 
-static int kg_err(char *err, size_t errsz, const char *fmt, const char *arg)
+__attribute__((format(printf, 3, 4))) static int kg_err(char *err, size_t errsz,
+							 const char *fmt, ...)
 {
-	snprintf(err, errsz, fmt, arg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -48,9 +62,10 @@ static int kg_set_pod(struct kg_dbg_req *req, const char *pod, size_t len, char 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = pod[i];
 
-		if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\')
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\')
 			return kg_err(err, errsz,
-				      "%s: \"pod\" holds a blank, quote or control character",
+				      "%s: \"pod\" holds a blank, quote, control or non-ASCII "
+				      "character",
 				      kg_cmd_names[req->cmd]);
 	}
 	memcpy(req->pod, pod, len);
@@ -100,9 +115,7 @@ static int kg_parse_words(const char *line, size_t len, struct kg_dbg_req *req, 
 		char name[40];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(wl > 32 ? 32 : wl), w);
-		for (char *c = name; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
-				*c = '?';
+		kg_printable(name);
 		return kg_err(err, errsz, "unknown request \"%s\" (expected " KG_CMD_LIST ")",
 			      name);
 	}
@@ -147,9 +160,7 @@ static int kg_parse_object(json_object *o, struct kg_dbg_req *req, char *err, si
 		char name[40];
 
 		snprintf(name, sizeof(name), "%.32s", json_object_get_string(cmd));
-		for (char *c = name; *c; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
-				*c = '?';
+		kg_printable(name);
 		return kg_err(err, errsz, "unknown request \"%s\" (expected " KG_CMD_LIST ")",
 			      name);
 	}
@@ -183,9 +194,7 @@ static int kg_parse_object(json_object *o, struct kg_dbg_req *req, char *err, si
 			char name[40];
 
 			snprintf(name, sizeof(name), "%.32s", key);
-			for (char *c = name; *c; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
-					*c = '?';
+			kg_printable(name);
 			return kg_err(err, errsz, "unknown field \"%s\" (cmd, pod, limit, id)", name);
 		}
 	}

@@ -19,6 +19,7 @@
 #include "certificate.h"
 #include "engine.h"
 #include "log.h"
+#include "ops.h"
 
 #define KG_DRAIN_MS 20
 #define KG_SETTLE_MS 100
@@ -68,11 +69,21 @@ static void kg_emit(void *ctx, const char *plural, const char *suffix, const cha
 		    const char *name, json_object *doc)
 {
 	struct kg_engine *e = ctx;
+	int ret = 0;
 
 	if (e->kube_on)
 		kg_kube_emit(&e->kube, plural, suffix, pod_uid, doc, kg_now_ns());
 	else
-		kg_sink_write(&e->sink, plural, name, doc);
+		ret = kg_sink_write(&e->sink, plural, name, doc);
+	kg_ops_note_resource(e->ops, plural, name, doc, ret);
+}
+
+static bool kg_engine_metrics_view(void *ctx, const char *pod_uid, const char *container_id,
+				   double *millicores, double *window_s)
+{
+	struct kg_engine *e = ctx;
+
+	return kg_kube_metrics_view(&e->kube, pod_uid, container_id, millicores, window_s);
 }
 
 static void kg_write_certificate(struct kg_engine *e, struct kg_pod *p)
@@ -134,6 +145,7 @@ static void kg_settle(struct kg_engine *e, struct kg_cg *cg, enum kg_settle_reas
 		kg_birth_duration_ns(b) / 1e6, (unsigned long long)b->kernel.syscalls,
 		b->kernel.execs, b->kernel.processes, b->kernel.opens, b->kernel.opens_failed,
 		b->kernel.namespaces, b->kernel.events_dropped);
+	kg_ops_note_birth(e->ops, "birth.settled", cg, b);
 	kg_track_keep_settled(&e->track, cg, b);
 	if (cg->pod)
 		kg_write_certificate(e, cg->pod);
@@ -181,6 +193,7 @@ static void kg_on_identity_mkdir(struct kg_engine *e, const struct kg_cgroup_eve
 	kg_syscalls_wanted(e);
 	kg_debug("birth.opened", "cgroup=%s kind=%s id=%llu", kg_q(path),
 		 kg_cgroup_kind_name(cg->ident.kind), (unsigned long long)ev->id);
+	kg_ops_note_birth(e->ops, "birth.opened", cg, b);
 }
 
 static void kg_on_other_mkdir(struct kg_engine *e, const char *path, uint64_t ts)
@@ -246,6 +259,8 @@ static void kg_on_event(void *ctx, const struct kg_event_hdr *h, size_t size)
 	struct kg_engine *e = ctx;
 	struct kg_cg *cg;
 
+	if (h->type < KG_EV_TYPE_MAX)
+		e->stats.events_by_type[h->type]++;
 	if (h->type <= KG_EV_CGROUP_ATTACH) {
 		kg_on_cgroup_event(e, (const struct kg_cgroup_event *)h);
 		return;
@@ -305,6 +320,8 @@ static void kg_report_drops(struct kg_engine *e)
 		"dropped_total=%llu new=%llu per_cpu=%s hint=\"raise --ring-bytes\"",
 		(unsigned long long)c[KG_CNT_RB_DROP],
 		(unsigned long long)(c[KG_CNT_RB_DROP] - e->last_drops), list);
+	kg_ops_note_drops(e->ops, c[KG_CNT_RB_DROP], c[KG_CNT_RB_DROP] - e->last_drops, per_cpu,
+			  e->bpf.nr_cpus);
 	e->last_drops = c[KG_CNT_RB_DROP];
 }
 
@@ -381,6 +398,7 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
+	e->started_ns = kg_now_ns();
 	/*
 	 * Block SIGINT/SIGTERM before any thread exists (the API client's):
 	 * threads inherit the mask, so the signals reach only the loop's signalfd.
@@ -426,6 +444,8 @@ int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, 
 		 cfg->syscall_hooks == KG_SYSCALLS_ALWAYS ? "always" : "during births");
 	e->tmpl.hooks = e->hooks;
 	kg_throttle_init(&e->throttle, cfg, &e->fs, &e->bpf, kg_emit, e, &e->tmpl);
+	if (e->kube_on)
+		e->throttle.metrics_view = kg_engine_metrics_view;
 
 	for (unsigned i = 0; i < cfg->nr_prefixes; i++)
 		kg_cgroupfs_walk(&e->fs, cfg->prefixes[i], kg_seed_visit, e);

@@ -21,6 +21,8 @@
 #include "throttle.h"
 #include "track.h"
 
+struct kg_ops;
+
 struct kg_engine_stats {
 	uint64_t births_recorded;	/* certificates' container records written */
 	uint64_t births_discarded;	/* cgroups no task ever joined */
@@ -28,6 +30,7 @@ struct kg_engine_stats {
 	uint64_t births_refused;	/* kernel had no room (--max-births) */
 	uint64_t unknown_cgroups;	/* events for cgroups the agent could not resolve */
 	uint64_t syscall_attach_cycles;
+	uint64_t events_by_type[KG_EV_TYPE_MAX];	/* consumed from the rings */
 };
 
 struct kg_engine {
@@ -47,6 +50,8 @@ struct kg_engine {
 	uint64_t last_orphan_scan_ns;
 	uint64_t last_drops;		/* ring-buffer drops already reported */
 	struct kg_engine_stats stats;
+	uint64_t started_ns;
+	struct kg_ops *ops;		/* debug socket, metrics (agent/ops.h); NULL: none */
 };
 
 int kg_engine_init(struct kg_engine *e, const struct kg_config *cfg, char *err, size_t errsz);

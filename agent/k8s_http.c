@@ -230,7 +230,14 @@ int kg_k8s_request(struct kg_k8s_http *h, const char *method, const char *path,
 		   const char *content_type, const char *body, long timeout_ms,
 		   struct kg_k8s_resp *r)
 {
-	return kg_do(h, method, path, content_type, body, timeout_ms, NULL, NULL, NULL, r);
+	int ret = kg_do(h, method, path, content_type, body, timeout_ms, NULL, NULL, NULL, r);
+
+	/* a rotated token: kg_do() read the file again; one more try with the new one */
+	if (!ret && r->status == 401 && h->cfg->token_file[0]) {
+		kg_k8s_resp_free(r);
+		ret = kg_do(h, method, path, content_type, body, timeout_ms, NULL, NULL, NULL, r);
+	}
+	return ret;
 }
 
 int kg_k8s_stream(struct kg_k8s_http *h, const char *path, long timeout_ms, kg_k8s_stream_fn fn,

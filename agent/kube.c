@@ -81,7 +81,8 @@ int kg_kube_start(struct kg_kube *k, const struct kg_config *cfg, const char *no
 		kg_warn("k8s.insecure", "server=%s reason=\"TLS verification disabled by the user\"",
 			kg_q(k->api.server));
 	if (kg_k8s_sink_start(&k->sink, &k->api, cfg->api_qps, cfg->api_burst, err, errsz) ||
-	    kg_pod_cache_start(&k->pods, &k->api, node, err, errsz)) {
+	    kg_pod_cache_start(&k->pods, &k->api, node, err, errsz) ||
+	    kg_pod_metrics_start(&k->metrics, &k->api, err, errsz)) {
 		kg_kube_stop(k, 0);
 		return -1;
 	}
@@ -198,6 +199,7 @@ void kg_kube_tick(struct kg_kube *k, uint64_t now_ns)
 void kg_kube_stop(struct kg_kube *k, unsigned flush_ms)
 {
 	kg_kube_tick(k, 0);	/* a last chance for what waited (0: nothing expires) */
+	kg_pod_metrics_stop(&k->metrics);
 	kg_pod_cache_stop(&k->pods);
 	kg_k8s_sink_stop(&k->sink, flush_ms);
 	for (struct kg_kube_waiting *w = k->waiting, *n; w; w = n) {
@@ -209,4 +211,28 @@ void kg_kube_stop(struct kg_kube *k, unsigned flush_ms)
 	}
 	k->waiting = NULL;
 	kg_k8s_config_free(&k->api);
+}
+
+bool kg_kube_metrics_view(void *kube, const char *pod_uid, const char *container_id,
+			  double *millicores, double *window_s)
+{
+	struct kg_kube *k = kube;
+	const char *container = NULL;
+	struct kg_pod_meta pod;
+
+	if (!pod_uid || !kg_pod_cache_get(&k->pods, pod_uid, &pod))
+		return false;
+	if (container_id && *container_id) {
+		for (unsigned i = 0; i < pod.ncontainers; i++) {
+			if (!strcmp(pod.containers[i].id, container_id))
+				container = pod.containers[i].name;
+		}
+		if (!container) {
+			kg_debug("k8s.metrics_view", "pod=%s/%s container_id=%s reason=\"no such container "
+				 "id in the pod's status yet\"", pod.namespace_, pod.name, container_id);
+			return false;	/* not reported by the kubelet yet: no way to match */
+		}
+	}
+	return kg_pod_metrics_get(&k->metrics, pod.namespace_, pod.name, container, millicores,
+				  window_s);
 }

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include "config.h"
 #include "k8s_config.h"
+#include "k8s_metrics.h"
 #include "k8s_pods.h"
 #include "sink_k8s.h"
 
@@ -38,6 +39,7 @@ struct kg_kube {
 	struct kg_k8s_config api;
 	struct kg_pod_cache pods;
 	struct kg_k8s_sink sink;
+	struct kg_pod_metrics metrics;
 	struct kg_kube_waiting *waiting;
 	unsigned nwaiting;
 	struct kg_kube_stats stats;
@@ -59,6 +61,14 @@ void kg_kube_emit(struct kg_kube *k, const char *plural, const char *suffix, con
 void kg_kube_tick(struct kg_kube *k, uint64_t now_ns);
 
 void kg_kube_stop(struct kg_kube *k, unsigned flush_ms);
+
+/*
+ * The metrics view of a pod's cgroup from the metrics API (kubectl top): its
+ * container's CPU use (container_id set) or the pod's. False when the API is
+ * not served or has no fresh value: the caller computes it locally.
+ */
+bool kg_kube_metrics_view(void *kube, const char *pod_uid, const char *container_id,
+			  double *millicores, double *window_s);
 
 /* doc rewritten for pod: name, namespace, owner reference, pod and container names. Pure. */
 int kg_kube_localize(json_object *doc, const struct kg_pod_meta *pod, const char *suffix);

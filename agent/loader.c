@@ -241,8 +241,15 @@ int kg_bpf_open(struct kg_bpf *b, const struct kg_config *cfg, const struct kg_c
 		/* trampolines refused (EPERM on kernels that block ftrace hooks): fall back */
 		snprintf(b->episode_reason, sizeof(b->episode_reason),
 			 "the kernel refused the fentry/fexit programs at load: %s", strerror(-ret));
-		if (cfg->episode_hook == KG_CHOOSE_FENTRY)
+		if (cfg->episode_hook == KG_CHOOSE_FENTRY) {
+			/* say what failed first: libbpf's detail alone suggests a memlock limit */
+			char *detail = strdup(err);
+
+			snprintf(err, errsz, "--episode-hook=fentry is not possible: %s (%s)",
+				 b->episode_reason, detail ? detail : "");
+			free(detail);
 			goto fail;
+		}
 		kg_info("bpf.fallback", "concern=throttle-episodes from=fentry to=%s reason=%s",
 			kg_episode_hook_name(KG_EPISODE_SWITCH), kg_q(b->episode_reason));
 		want_fentry = false;

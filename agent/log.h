@@ -28,6 +28,31 @@ void kg_log(enum kg_log_level level, const char *event, const char *kvfmt, ...)
  */
 const char *kg_q(const char *s);
 
+/*
+ * Repeated warnings and errors are rate-limited per event name: at most
+ * KG_LOG_BURST lines of one event per KG_LOG_WINDOW_S seconds; the rest are
+ * counted and summarised in one "event=log.suppressed" line when the window
+ * ends. Info and debug lines are never dropped.
+ */
+#define KG_LOG_BURST 10
+#define KG_LOG_WINDOW_S 60
+
+/* Write the summaries of windows that have ended (called from a periodic tick). */
+void kg_log_flush_suppressed(void);
+unsigned long long kg_log_suppressed_total(void);
+
+/*
+ * Secrets never reach the log: every line passes kg_log_redact(), which
+ * replaces the value after "Bearer ", and the value of any key named like
+ * token, password, secret or authorization, with "[REDACTED]". Exported for
+ * tests.
+ */
+void kg_log_redact(char *line, size_t size);
+
+/* Where lines go (stderr by default), and another burst and window; for tests. */
+void kg_log_set_stream(void *file);
+void kg_log_set_rate_limit(unsigned burst, unsigned window_ms);
+
 #define kg_error(ev, ...) kg_log(KG_LOG_ERROR, ev, __VA_ARGS__)
 #define kg_warn(ev, ...) kg_log(KG_LOG_WARN, ev, __VA_ARGS__)
 #define kg_info(ev, ...) kg_log(KG_LOG_INFO, ev, __VA_ARGS__)

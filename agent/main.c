@@ -13,6 +13,7 @@
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "ops.h"
 
 /* Capabilities the agent cannot work without, as bits of CapEff. */
 #define CAP_DAC_READ_SEARCH 2
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 {
 	static struct kg_config cfg;
 	static struct kg_engine engine;
+	static struct kg_ops ops;	/* debug socket, /metrics, pins: up after the engine */
 	char err[2048];
 	int ret;
 
@@ -91,7 +93,15 @@ int main(int argc, char **argv)
 		kg_engine_fini(&engine);
 		return 1;
 	}
+	ret = kg_ops_start(&ops, &engine, &cfg, err, sizeof(err));
+	if (ret) {
+		kg_error("agent.failed", "reason=%s", kg_q(err));
+		kg_ops_stop(&ops);
+		kg_engine_fini(&engine);
+		return 1;
+	}
 	ret = kg_engine_run(&engine);
+	kg_ops_stop(&ops);	/* socket file removed, HTTP stopped, pins removed */
 	kg_engine_fini(&engine);
 	return ret ? 1 : 0;
 }

@@ -17,7 +17,6 @@
 #define KG_API_CODES 600	/* HTTP status codes 100..599; slot 0: no answer */
 
 static _Atomic uint64_t kg_api_codes[KG_API_CODES];
-static _Atomic unsigned kg_queue_depth;
 static _Atomic unsigned kg_ready_required = 1u << KG_READY_PROGRAMS;
 static _Atomic unsigned kg_ready_set_mask;
 static pthread_mutex_t kg_api_state_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,16 +35,6 @@ void kg_metrics_count_api(int code)
 uint64_t kg_metrics_api_count(int code)
 {
 	return atomic_load_explicit(&kg_api_codes[kg_api_slot(code)], memory_order_relaxed);
-}
-
-void kg_metrics_set_queue_depth(unsigned depth)
-{
-	atomic_store_explicit(&kg_queue_depth, depth, memory_order_relaxed);
-}
-
-unsigned kg_metrics_queue_depth(void)
-{
-	return atomic_load_explicit(&kg_queue_depth, memory_order_relaxed);
 }
 
 static const char *const kg_gate_names[KG_READY_NR] = {
@@ -108,7 +97,6 @@ void kg_metrics_hooks_reset(void)
 {
 	for (unsigned i = 0; i < KG_API_CODES; i++)
 		atomic_store(&kg_api_codes[i], 0);
-	atomic_store(&kg_queue_depth, 0);
 	atomic_store(&kg_ready_required, 1u << KG_READY_PROGRAMS);
 	atomic_store(&kg_ready_set_mask, 0);
 	kg_metrics_set_api_state("");
@@ -344,10 +332,10 @@ static void kg_metrics_agent(struct kg_prom *p, const struct kg_metrics_snap *s)
 	F("resource_write_errors_total", "counter", "Resources that could not be written.");
 	kg_prom_u64(p, M("resource_write_errors_total"), s->write_errors, 0);
 	F("sink_queue_depth", "gauge", "Resources waiting to be written (Kubernetes sink).");
-	kg_prom_u64(p, M("sink_queue_depth"), kg_metrics_queue_depth(), 0);
+	kg_prom_u64(p, M("sink_queue_depth"), s->queue_depth, 0);
 	F("api_requests_total", "counter",
 	  "Kubernetes API requests by HTTP status code (\"none\": no answer).");
-	for (int code = 0; code < KG_API_CODES; code++) {
+	for (int code = 0; code < KG_API_CODES; code = code ? code + 1 : 100) {
 		uint64_t v = kg_metrics_api_count(code);
 
 		if (!v && code)
@@ -402,14 +390,16 @@ static void kg_metrics_pods(struct kg_prom *p, const struct kg_metrics_snap *s)
 			kg_prom_dbl(p, M("pod_cpu_limit_cores"),
 				    (double)c->quota_ns / (double)c->period_ns, CFS_LABELS(c));
 	}
-	F("pod_birth_syscalls_total", "counter",
-	  "Syscalls made by the pod's containers while they started (recorded starts).");
+	F("pod_birth_syscalls", "gauge",
+	  "Syscalls the pod's containers made while they started: its PodBirthCertificate's "
+	  "total, with starts still being recorded included.");
 	for (unsigned i = 0; i < s->nbirths; i++)
-		kg_prom_u64(p, M("pod_birth_syscalls_total"), s->births[i].syscalls,
+		kg_prom_u64(p, M("pod_birth_syscalls"), s->births[i].syscalls,
 			    BIRTH_LABELS(&s->births[i]));
-	F("pod_births_total", "counter", "Container starts recorded for the pod.");
+	F("pod_birth_containers", "gauge",
+	  "Container starts in the pod's PodBirthCertificate (the newest 16), open ones included.");
 	for (unsigned i = 0; i < s->nbirths; i++)
-		kg_prom_u64(p, M("pod_births_total"), s->births[i].starts,
+		kg_prom_u64(p, M("pod_birth_containers"), s->births[i].starts,
 			    BIRTH_LABELS(&s->births[i]));
 	F("metrics_pod_series_omitted", "gauge",
 	  "Per-pod rows left out of this scrape to bound the series count, by family group.");

@@ -11,8 +11,7 @@
  *    labelled by pod uid (namespace and name when a resolver knows them),
  *    never by a path, and capped at KG_METRICS_MAX_PODS rows.
  *  - Hooks that any thread may call (atomics, one mutex for a string): API
- *    requests by HTTP status code and the sink's queue depth for the
- *    Kubernetes sink, and readiness gates (/readyz is ready when every gate
+ *    requests by HTTP status code for the Kubernetes sink, and readiness gates (/readyz is ready when every gate
  *    that was required is set: programs attached; pod cache synced once the
  *    Kubernetes code requires it).
  */
@@ -32,10 +31,6 @@
 /* One Kubernetes API request answered with HTTP status code (<= 0: no answer). */
 void kg_metrics_count_api(int code);
 uint64_t kg_metrics_api_count(int code);	/* code 0 = no answer */
-
-/* Resources waiting to be written (the Kubernetes sink's queue). */
-void kg_metrics_set_queue_depth(unsigned depth);
-unsigned kg_metrics_queue_depth(void);
 
 enum kg_ready_gate {
 	KG_READY_PROGRAMS = 0,	/* BPF programs loaded and attached (set by the agent) */
@@ -79,12 +74,13 @@ struct kg_metrics_cfs {
 struct kg_metrics_birth {
 	char pod_uid[40];
 	char namespace_[64], pod[254];
-	uint64_t syscalls;		/* over every recorded start of the pod, open ones included */
-	uint64_t starts;		/* container starts recorded */
+	uint64_t syscalls;		/* of the starts the pod's certificate holds, open ones too */
+	uint64_t starts;		/* container starts (the newest KG_POD_MAX_BIRTHS + open) */
 };
 
 struct kg_metrics_snap {
 	const char *version, *kernel;
+	unsigned queue_depth;		/* resources waiting for the API server */
 	double start_time_s;		/* Unix time */
 	bool ready;
 	uint64_t events[KG_EV_TYPE_MAX];	/* consumed from the rings, by type */

@@ -20,6 +20,7 @@
 #include "json_util.h"
 #include "k8s_http.h"
 #include "log.h"
+#include "metrics.h"
 #include "resource.h"
 #include "sink_k8s.h"
 
@@ -227,6 +228,7 @@ static bool kg_take_token(struct kg_k8s_sink *s)
 
 static void kg_count(struct kg_k8s_sink *s, const struct kg_k8s_resp *r)
 {
+	kg_metrics_count_api(r->status);	/* /metrics: requests by code */
 	pthread_mutex_lock(&s->mu);
 	s->stats.requests++;
 	s->stats.by_class[r->status >= 100 && r->status < 600 ? r->status / 100 : 0]++;

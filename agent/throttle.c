@@ -285,6 +285,27 @@ static void kg_thr_window(struct kg_throttle *t, struct kg_thr_cg *c, struct kg_
 		w->usage_end_ns = uz->ts_ns;
 		w->usage_ns = kg_sub(uz->usage_ns, ua->usage_ns);
 	}
+	{
+		double mc, win;
+
+		/* what kubectl top shows, when the metrics API serves it */
+		if (t->metrics_view && c->ident.pod_uid[0] &&
+		    t->metrics_view(t->emit_ctx, c->ident.pod_uid,
+				    c->ident.kind == KG_CG_CONTAINER ? c->ident.container_id : NULL,
+				    &mc, &win) &&
+		    win > 0) {
+			w->local_have_usage = w->have_usage;
+			w->local_usage_start_ns = w->usage_start_ns;
+			w->local_usage_end_ns = w->usage_end_ns;
+			w->local_usage_ns = w->usage_ns;
+			w->local_usage_source = w->usage_source;
+			w->have_usage = true;
+			w->usage_source = "metrics.k8s.io PodMetrics (kubectl top)";
+			w->usage_end_ns = z->ts_ns;
+			w->usage_start_ns = z->ts_ns - (uint64_t)(win * 1e9);
+			w->usage_ns = (uint64_t)(mc / 1000.0 * win * 1e9);
+		}
+	}
 	if (sa && sa != sz) {
 		const struct kg_sched_stats *x = &sa->sched, *y = &sz->sched;
 

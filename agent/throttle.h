@@ -56,10 +56,15 @@ struct kg_thr_cg {
 typedef void (*kg_emit_fn)(void *ctx, const char *plural, const char *suffix, const char *pod_uid,
 			   const char *name, json_object *doc);
 
+/* The metrics API's view of a pod's CPU use, when there is one (see kube.h). */
+typedef bool (*kg_metrics_view_fn)(void *ctx, const char *pod_uid, const char *container_id,
+				   double *millicores, double *window_s);
+
 struct kg_throttle {
 	const struct kg_config *cfg;
 	kg_emit_fn emit;
 	void *emit_ctx;
+	kg_metrics_view_fn metrics_view;	/* NULL: always computed locally */
 	const struct kg_cgroupfs *fs;
 	struct kg_bpf *bpf;
 	const struct kg_resource_meta *tmpl;	/* node, clock offset, hooks */

@@ -101,6 +101,15 @@ json_object *kg_whisper_json(const struct kg_resource_meta *m, const struct kg_w
 		if (limit_mc > 0)
 			kg_json_dbl(mv, "averageUtilizationPercent", util_pct, 1);
 		kg_json_str(mv, "source", w->usage_source);
+		if (w->local_have_usage && w->local_usage_end_ns > w->local_usage_start_ns) {
+			json_object *lo = kg_json_obj(mv, "local");
+			double span = (w->local_usage_end_ns - w->local_usage_start_ns) / 1e9;
+
+			kg_json_dbl(lo, "averageMillicores",
+				    w->local_usage_ns / 1e6 / span, 1);
+			kg_json_dbl(lo, "windowSeconds", span, 3);
+			kg_json_str(lo, "source", w->local_usage_source);
+		}
 	} else {
 		kg_json_str(mv, "unavailable", "the cgroup's CPU usage counter could not be read");
 	}

@@ -27,6 +27,10 @@ struct kg_whisper_window {
 	bool have_usage;
 	uint64_t usage_start_ns, usage_end_ns, usage_ns;
 	const char *usage_source;
+	/* the local computation, kept beside when the metrics API supplied the view */
+	bool local_have_usage;
+	uint64_t local_usage_start_ns, local_usage_end_ns, local_usage_ns;
+	const char *local_usage_source;
 	/* scheduler facts of the same cgroup over the usage window */
 	bool have_sched;
 	struct kg_sched_stats sched;

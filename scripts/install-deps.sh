@@ -21,10 +21,20 @@ PACKAGES=(
 	qemu-system-x86 kmod cpio xz-utils zstd
 	# Kubernetes tests: the test API server (Python standard library) and its certificates
 	python3 openssl curl
+	# operability test: promtool (Prometheus' own parser of /metrics) and valgrind
+	prometheus valgrind
 )
-# kubectl: the machine's own when it has one (e.g. from Kubernetes' apt repository), else
-# Debian's kubernetes-client
-command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
+# kubectl (the Kubernetes tests drive the test API server with the real one): the
+# machine's own when it has one; else the apt repository's "kubectl" where one is configured
+# (Kubernetes' pkgs.k8s.io, or Google's cloud-sdk as on this project's machines). Debian's own
+# kubernetes-client is 1.20, too old for the tests (they need 1.27 or later and say so).
+if ! command -v kubectl >/dev/null; then
+	if apt-cache show kubectl >/dev/null 2>&1; then
+		PACKAGES+=(kubectl)
+	else
+		PACKAGES+=(kubernetes-client)
+	fi
+fi
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -46,4 +56,9 @@ export DEBIAN_FRONTEND=noninteractive
 # nginx-light's postinst tries to start nginx; no init system in containers/CI: keep it quiet
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# only promtool is wanted from the prometheus package, whose postinst starts a Prometheus
+# server on :9090 under systemd - the agent's default metrics port: stop what we started
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	$SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
 echo "install-deps: done"

@@ -33,7 +33,9 @@ export KG_REPORT=$report
 
 # paths relative to tests/
 tests=(integration/harness_selftest.sh integration/test_agent.sh integration/test_birth.sh
-	integration/test_throttle.sh integration/test_insights.sh k8s/test_agent_api.sh)
+	integration/test_throttle.sh integration/test_lifecycle.sh integration/test_insights.sh
+	integration/test_operability.sh k8s/test_apiserver.sh k8s/test_kubectl.sh
+	k8s/test_agent_api.sh)
 failed=()
 for t in "${tests[@]}"; do
 	echo "==== $t"

@@ -24,6 +24,8 @@ trap 'kg_agent_kill; kg_cleanup_all' EXIT
 TOLERANCE=${KG_SYSCALL_TOLERANCE:-0}
 out=$(kg_tmpdir)/out
 report=${KG_REPORT:-/dev/null}
+KG_CONCERN=birth
+agreement=''	# "label agent=bpftrace, ..." for the kernel matrix's row
 
 # quiet 3 s: the busybox entrypoint sleeps 1 s, and must settle by exiting
 kg_agent_start "$out" --birth-quiet-ms 3000
@@ -67,6 +69,7 @@ check_cert() {
 	diff=${diff#-}
 	echo "  ==   $label: agent counted $total syscalls, bpftrace $counted (difference $diff)"
 	printf '| %s | %s | %s | %s |\n' "$label" "$total" "$counted" "$diff" >>"$report"
+	agreement+="${agreement:+, }${label#busybox } $total=$counted"
 	kg_check "$label: syscall total within $TOLERANCE of the independent count" \
 		[ "$diff" -le "$TOLERANCE" ]
 }
@@ -95,6 +98,15 @@ busybox_case() {
 	# (a NOFORK applet) and the last command, sleep, in place of the shell:
 	# the chain shows what really ran
 	chain=$(kg_jq "$cert" '[.status.containers[0].execs.chain[] | .exe + ":" + .args] | join(",")')
+	# runc init re-executes itself from a sealed copy of its binary (the
+	# CVE-2019-5736 defence) as it starts; on a slow machine (a guest under
+	# emulation) that exec comes after runc has moved it into the cgroup, so
+	# it is, truthfully, the first exec of the birth: not the entrypoint
+	if [[ $chain == "runc:runc init,"* ]]; then
+		echo "  ==   $label: runc init re-executed itself inside the cgroup first"
+		chain=${chain#runc:runc init,}
+		agreement+=" (runc init exec'd in the cgroup)"
+	fi
 	kg_check "$label: exec chain is the entrypoint then its children ($chain)" \
 		[ "$chain" = "busybox:sh -c echo hello; cat /etc/hostname; ls /; sleep 1,busybox:cat /etc/hostname,busybox:sleep 1" ]
 	[[ $runtime == "" ]] || kg_check "$label: runtime $runtime" \
@@ -131,4 +143,5 @@ kg_nginx_get "ng-${uid:0:8}" >/dev/null || kg_fail "nginx did not serve a page"
 kg_kill "ng-${uid:0:8}"
 
 kg_agent_stop
+kg_result birth PASS "5 certificates identified to pod UID and container id (cgroupfs and systemd layouts); syscalls agent=bpftrace: $agreement"
 echo "birth: all checks passed"

@@ -988,6 +988,25 @@ class Managed:
         return out
 
 
+def duplicate_keys(v, schema, path, errs):
+    """Map-list items sharing a key (or set items repeating): an applied
+    configuration must not have them (merging them would be ambiguous)."""
+    if not schema:
+        return
+    if isinstance(v, dict):
+        for k, c in v.items():
+            duplicate_keys(c, sub_schema(schema, k), fjoin(path, k), errs)
+    elif isinstance(v, list):
+        lt, seen = list_type(schema), set()
+        for i, item in enumerate(v):
+            if lt in ("map", "set"):
+                key = list_item_key(item, schema) if lt == "map" else canon(item)
+                if key in seen:
+                    errs.append(("FieldValueDuplicate", fidx(path, i), "Duplicate value: %s" % key))
+                seen.add(key)
+            duplicate_keys(item, schema.get("items"), fidx(path, i), errs)
+
+
 def ssa_apply(live, applied, schema, manager, sub, force, gv):
     """Merge `applied` (already pruned and stripped of what this endpoint
     ignores) into `live` for `manager`. Returns the new object; raises 409
@@ -1021,12 +1040,17 @@ def ssa_apply(live, applied, schema, manager, sub, force, gv):
     if ameta:
         merged["metadata"] = merge_applied(live.get("metadata") or {}, ameta, META_SCHEMA)
     others = set().union(*[e["set"] for e in mf.entries if e is not me])
-    for p in sorted(me["set"] - applied_set, key=len, reverse=True):
-        # no longer applied and nobody else owns it (or, for a list item,
-        # anything inside it): removed
+    # no longer applied and nobody else owns it (or, for a list item, anything
+    # inside it): removed. Whole items first; a key field is never removed
+    # from an item that stays (the key is what identifies the item).
+    gone = me["set"] - applied_set
+    for p in sorted(gone, key=lambda p: (p[-1] != (".",), -len(p))):
         inside = p[:-1] if p[-1] == (".",) else p
-        if not any(o[:len(inside)] == inside for o in others):
-            remove_path(merged, p)
+        if any(o[:len(inside)] == inside for o in others):
+            continue
+        if len(p) >= 2 and p[-1][0] == "f" and p[-2][0] == "k" and p[-1][1] in json.loads(p[-2][1]):
+            continue
+        remove_path(merged, p)
     if me["set"] != applied_set:
         me["time"] = now_rfc3339()
     me["set"] = applied_set
@@ -1677,6 +1701,55 @@ def openapi_gv(store, group, version):
             "paths": paths, "components": {"schemas": comps}}
 
 
+def openapi_v2(store):
+    """A minimal OpenAPI v2 (swagger) document: for each kind, its PATCH
+    operation with the GroupVersionKind and the fieldValidation parameter.
+    kubectl <= 1.28 looks for exactly that (then validates server-side)
+    before it sends anything; it has no definitions, so kubectl skips
+    client-side schema checks of its own. Returns (json, protobuf)."""
+    paths = {}
+    for r in store.resources():
+        if r.group == "metrics.k8s.io" or "patch" not in r.verbs:
+            continue
+        base = "/api/%s" % r.version if not r.group else "/apis/%s/%s" % (r.group, r.version)
+        item = base + ("/namespaces/{namespace}/" if r.namespaced else "/") + r.plural + "/{name}"
+        paths[item] = {"patch": {
+            "operationId": "patch" + r.kind,
+            "parameters": [{"name": n, "in": "query", "type": "string"}
+                           for n in ("dryRun", "fieldManager", "fieldValidation", "force")],
+            "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version,
+                                                "kind": r.kind}}}
+    doc = {"swagger": "2.0", "info": {"title": "Kubernetes (kernel-gossip test server)",
+                                      "version": SERVER_VERSION["gitVersion"]}, "paths": paths}
+
+    # gnostic's openapi_v2.Document, hand-encoded for the fields above
+    def varint(n):
+        out = b""
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out += bytes([b | (0x80 if n else 0)])
+            if not n:
+                return out
+
+    def f(num, payload):
+        payload = payload.encode() if isinstance(payload, str) else payload
+        return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+    pb_paths = b""
+    for path, item in paths.items():
+        op = item["patch"]
+        o = f(5, op["operationId"])
+        for prm in op["parameters"]:
+            query = f(2, prm["in"]) + f(4, prm["name"]) + f(6, prm["type"])
+            o += f(8, f(1, f(2, f(3, query))))   # ParametersItem.Parameter.NonBody.Query
+        o += f(13, f(1, "x-kubernetes-group-version-kind") +
+               f(2, f(2, json.dumps(op["x-kubernetes-group-version-kind"]))))
+        pb_paths += f(2, f(1, path) + f(2, f(8, o)))   # NamedPathItem{name, PathItem{patch}}
+    pb = f(1, "2.0") + f(2, f(1, doc["info"]["title"]) + f(2, doc["info"]["version"])) + \
+        f(8, pb_paths)
+    return doc, pb
+
+
 def doc_hash(doc):
     return hashlib.sha512(canon(doc).encode()).hexdigest().upper()[:64]
 
@@ -1719,7 +1792,10 @@ def make_table(res, objs, include, rv):
         cells = [o["metadata"]["name"]]
         for c in specs:
             found = jsonpath_eval(o, jsonpath_parse(c["jsonPath"]))
-            cells.append(cell(c["type"], found[0]) if found else None)
+            if c["name"] == "Created At":     # the generic convertor prints the timestamp
+                cells.append(found[0] if found else None)
+            else:
+                cells.append(cell(c["type"], found[0]) if found else None)
         row = {"cells": cells}
         if include == "Object":
             row["object"] = o
@@ -1857,6 +1933,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def reply(self, code, obj, headers=None, raw=None, ctype="application/json"):
         data = raw if raw is not None else (json.dumps(obj) + "\n").encode()
+        if getattr(self, "entry", None) is not None:
+            # logged before sending: the answer meant, even if the client is gone
+            self.entry["status"] = code
+            if headers and headers.get("Warning"):
+                self.entry["warnings"] = headers["Warning"]
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -1870,10 +1951,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        if getattr(self, "entry", None) is not None:
-            self.entry["status"] = code
-            if headers and headers.get("Warning"):
-                self.entry["warnings"] = headers["Warning"]
 
     def serve(self):
         self.entry = None
@@ -1990,8 +2067,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path in ("/healthz", "/livez", "/readyz"):
             return self.reply(200, None, raw=b"ok", ctype="text/plain; charset=utf-8")
         if path == "/openapi/v2":
-            # not published (it is a protobuf document); kubectl >= 1.27 uses v3
-            raise ApiError(404, "the server could not find the requested resource")
+            with store.cv:
+                doc, pb = openapi_v2(store)
+            if "protobuf" in (self.headers.get("Accept") or ""):
+                return self.reply(200, None, raw=pb, ctype="application/com.github.proto-openapi."
+                                                          "spec.v2.v1.0+protobuf")
+            return self.reply(200, doc)
         with store.cv:
             if path == "/api":
                 return self.reply(200, {"kind": "APIVersions", "versions": ["v1"],
@@ -2297,6 +2378,21 @@ class ResourceOp:
     # -- writes -------------------------------------------------------------
 
     def _parse(self):
+        ctype = (self.h.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ctype == "application/vnd.kubernetes.protobuf":
+            # kubectl >= 1.32's typed commands (create namespace, ...) send
+            # protobuf; the real server decodes every built-in kind, this one
+            # only a Namespace's metadata (what tests create that way)
+            obj = decode_protobuf_namespace(self.body)
+            if obj is None:
+                raise ApiError(415, "the body of the request was in an unknown format - accepted "
+                               "media types include: application/json, application/yaml "
+                               "(protobuf: Namespace only, in this test server)")
+            return obj
+        if ctype and ctype not in ("application/json", "application/apply-patch+yaml",
+                                   "application/yaml"):
+            raise ApiError(415, "the body of the request was in an unknown format - accepted "
+                           "media types include: application/json, application/yaml")
         try:
             obj = json.loads(self.body)
         except ValueError as e:
@@ -2530,6 +2626,10 @@ class ResourceOp:
         if "managedFields" in applied["metadata"]:
             raise ApiError(400, "metadata.managedFields must be nil")
         self._clean(applied)
+        errs = []
+        duplicate_keys(applied, root_schema(self.res.schema), "", errs)
+        if errs:
+            raise invalid(self.res.kind_qualified(), self.name, errs, self.res.group, self.res.kind)
         # what this endpoint ignores is not the applier's: the main resource
         # ignores status, /status everything but status
         if self.sub == "status":
@@ -2601,6 +2701,61 @@ class ResourceOp:
         self.h.reply(200, {"kind": self.res.list_kind, "apiVersion": self.res.gv,
                            "metadata": {"resourceVersion": str(self.store.rv)},
                            "items": [present(self.res, o) for o in gone]})
+
+
+def _pb_fields(buf):
+    """Protobuf wire format: [(field number, value)], values of
+    length-delimited fields as bytes; other wire types skipped."""
+    out, i = [], 0
+
+    def varint():
+        nonlocal i
+        n = shift = 0
+        while True:
+            b = buf[i]
+            i += 1
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return n
+    while i < len(buf):
+        key = varint()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            out.append((num, varint()))
+        elif wt == 2:
+            n = varint()
+            out.append((num, buf[i:i + n]))
+            i += n
+        elif wt in (1, 5):
+            i += 8 if wt == 1 else 4
+        else:
+            raise ValueError("wire type %d" % wt)
+    return out
+
+
+def decode_protobuf_namespace(body):
+    """A Namespace in Kubernetes' protobuf envelope ("k8s\\0" + runtime.Unknown
+    {typeMeta{apiVersion, kind}, raw}) as JSON: name, generateName, labels,
+    annotations. None for anything else."""
+    try:
+        if not body.startswith(b"k8s\x00"):
+            return None
+        unknown = dict(_pb_fields(body[4:]))
+        tm = dict(_pb_fields(unknown.get(1, b"")))
+        if tm.get(1) != b"v1" or tm.get(2) != b"Namespace":
+            return None
+        meta = {}
+        for num, v in _pb_fields(dict(_pb_fields(unknown.get(2, b""))).get(1, b"")):
+            if num in (1, 2) and v:
+                meta["name" if num == 1 else "generateName"] = v.decode()
+            elif num in (11, 12):      # map<string, string> entries
+                kv = dict(_pb_fields(v))
+                meta.setdefault("labels" if num == 11 else "annotations", {})[
+                    kv.get(1, b"").decode()] = kv.get(2, b"").decode()
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def established(crd, old):

@@ -19,6 +19,7 @@
 #   kgk_pass MSG / kgk_fail MSG    report (kgk_fail exits 1, showing the server log)
 
 KGK_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034  # for the tests that source this
 KGK_ROOT=$(cd "$KGK_HERE/../.." && pwd)
 KGK_TMP=${KGK_TMP:-$(mktemp -d /tmp/kg-k8s.XXXXXX)}
 KGK_DIR=$KGK_TMP/api
@@ -34,6 +35,12 @@ kgk_fail() {
 	if [[ -s $KGK_TMP/apiserver.log ]]; then
 		echo "---- test API server log (last 20 lines) ----" >&2
 		tail -n 20 "$KGK_TMP/apiserver.log" >&2
+	fi
+	if [[ -n $KGK_PID ]] && kill -0 "$KGK_PID" 2>/dev/null; then
+		echo "---- the last requests the server refused ----" >&2
+		curl -s --max-time 5 --cacert "$KGK_DIR/ca.crt" -H "Authorization: Bearer $KGK_TOKEN" \
+			"$KGK_URL/_admin/requests" | jq -r '[.items[] | select((.status | tostring) >= "400")][-5:][] |
+			"\(.status) \(.method) \(.path) \(.query) \(.contentType) \(.body | tostring | .[0:200])"' >&2 || true
 	fi
 	exit 1
 }
@@ -82,6 +89,7 @@ _kgk_launch() {
 	KGK_TOKEN=$(cat "$KGK_DIR/token")
 }
 
+# shellcheck disable=SC2120  # arguments are optional
 kgk_start() {
 	mkdir -p "$KGK_TMP/kube-cache"
 	rm -f "$KGK_DIR/url"
@@ -106,7 +114,7 @@ kgk_restart() {
 }
 
 kgk_api() {
-	local method=$1 path=$2 ctype=${3:-} data=${4:-} token=${5:-$KGK_TOKEN}
+	local method=$1 path=$2 ctype=${3:-} data=${4:-} token=${5-$KGK_TOKEN}
 	local -a args=(-sS -o "$KGK_BODY" -D "$KGK_HDRS" -w '%{http_code}' --cacert "$KGK_DIR/ca.crt"
 		-X "$method" --max-time "${KGK_CURL_TIMEOUT:-20}")
 	[[ -n $token ]] && args+=(-H "Authorization: Bearer $token")
@@ -136,4 +144,9 @@ kgk_expect() {
 # kgk_body_has TEXT: the last answer's body contains TEXT
 kgk_body_has() {
 	grep -qF -- "$1" "$KGK_BODY"
+}
+
+# kgk_message_has TEXT: the last answer is a Status whose message contains TEXT
+kgk_message_has() {
+	jq -r .message "$KGK_BODY" 2>/dev/null | grep -qF -- "$1"
 }

@@ -5,7 +5,12 @@
 # containers.sh first (for kg_tmpdir and the EXIT trap).
 #
 #   kg_agent_start OUTDIR [FLAGS...]   start in the background, wait until it
-#                                      has attached its programs (or fail)
+#                                      has attached its programs and opened its
+#                                      debug socket (or fail). Unless FLAGS say
+#                                      otherwise, the debug socket is private to
+#                                      the test ($KG_AGENT_SOCKET) and there is no
+#                                      HTTP endpoint, so that agents of tests
+#                                      run side by side never collide
 #   kg_agent_stop                      SIGTERM, wait, require exit status 0
 #   kg_agent_log                       path of its log
 #   kg_wait_file PATH TIMEOUT_S        wait until a resource file exists
@@ -17,9 +22,16 @@ KG_ROOT=${KG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KG_AGENT=${KG_AGENT:-$KG_ROOT/build/kernel-gossip-agent}
 KG_AGENT_PID=
 KG_AGENT_LOG=
+KG_AGENT_SOCKET=
 
 kg_fail() {
+	local why=''
 	echo "FAIL: $*" >&2
+	if [[ -n ${KG_CONCERN:-} && -n ${KG_RESULTS:-} ]]; then
+		[[ -n $KG_AGENT_LOG && -f $KG_AGENT_LOG ]] &&
+			why=$(sed -n 's/.*event=agent\.failed reason=//p' "$KG_AGENT_LOG" | head -c 300)
+		kg_result "$KG_CONCERN" FAIL "$*${why:+ (agent: $why)}"
+	fi
 	if [[ -n $KG_AGENT_LOG && -s $KG_AGENT_LOG ]]; then
 		echo "---- agent log (last 30 lines, libbpf debug omitted) ----" >&2
 		grep -v 'event=libbpf' "$KG_AGENT_LOG" | tail -n 30 >&2
@@ -47,14 +59,20 @@ kg_agent_log() {
 }
 
 kg_agent_start() {
-	local out=$1 deadline
+	local out=$1 deadline ops=()
 	shift
 	[[ -x $KG_AGENT ]] || kg_fail "agent binary $KG_AGENT missing: run make first"
 	KG_AGENT_LOG=$(kg_tmpdir)/agent.$RANDOM.log
-	"$KG_AGENT" --output-dir "$out" "$@" >"$KG_AGENT_LOG" 2>&1 &
+	KG_AGENT_SOCKET=
+	if [[ "$*" != *--debug-socket* ]]; then
+		KG_AGENT_SOCKET=$(kg_tmpdir)/run.$RANDOM/debug.sock
+		ops+=(--debug-socket "$KG_AGENT_SOCKET")
+	fi
+	[[ "$*" == *--metrics-addr* ]] || ops+=(--metrics-addr off)
+	"$KG_AGENT" --output-dir "$out" "${ops[@]}" "$@" >"$KG_AGENT_LOG" 2>&1 &
 	KG_AGENT_PID=$!
 	deadline=$((SECONDS + 30))
-	until grep -q 'event=agent.started' "$KG_AGENT_LOG"; do
+	until grep -q 'event=ops.started' "$KG_AGENT_LOG" 2>/dev/null; do
 		if ! kill -0 "$KG_AGENT_PID" 2>/dev/null; then
 			wait "$KG_AGENT_PID" || true
 			KG_AGENT_PID=
@@ -92,4 +110,76 @@ kg_wait_file() {
 
 kg_jq() {
 	jq -r "$2" "$1"
+}
+
+# ---------------------------------------------------------------------------
+# The running agent's own BPF objects. bpftool lists every program and map of
+# the machine, and other agents may run beside this test's (with the same
+# kg_ names): /proc/PID/fdinfo says which ones this agent holds.
+# ---------------------------------------------------------------------------
+
+# kg_agent_bpf_ids KIND - ids of the agent's open BPF objects of KIND (map,
+# prog or link), one per line; a link's line is "LINK_ID PROG_ID".
+kg_agent_bpf_ids() {
+	local kind=$1 f
+	[[ -n $KG_AGENT_PID ]] || { echo "kg: no agent running" >&2; return 1; }
+	for f in /proc/"$KG_AGENT_PID"/fdinfo/*; do
+		case $kind in
+		link) awk '$1 == "link_id:" { l = $2 } $1 == "prog_id:" { p = $2 }
+			END { if (l != "") print l, p }' "$f" 2>/dev/null ;;
+		prog) grep -q '^link_id:' "$f" 2>/dev/null ||
+			awk '$1 == "prog_id:" { print $2 }' "$f" 2>/dev/null ;;
+		map) awk '$1 == "map_id:" { print $2 }' "$f" 2>/dev/null ;;
+		esac
+	done | sort -u
+}
+
+# kg_agent_map_id NAME - the id of the agent's map NAME (bpftool truncates
+# names to 15 characters, as the kernel does).
+kg_agent_map_id() {
+	local id
+	for id in $(kg_agent_bpf_ids map); do
+		[[ $(bpftool -j map show id "$id" 2>/dev/null | jq -r .name) == "${1:0:15}" ]] &&
+			echo "$id" && return 0
+	done
+	echo "kg: the agent has no map $1" >&2
+	return 1
+}
+
+# kg_agent_map_dump NAME - the agent's map NAME as JSON, decoded with its BTF:
+# [{"key": K, "value": V}] or, per CPU, [{"key": K, "values": [{"cpu": C,
+# "value": V}]}] (bpftool's "formatted" view).
+kg_agent_map_dump() {
+	local id
+	id=$(kg_agent_map_id "$1") || return 1
+	bpftool -j map dump id "$id" | jq '[.[] | .formatted // .]'
+}
+
+# ---------------------------------------------------------------------------
+# Result rows for the kernel matrix (tests/kernels/run.sh). When KG_RESULTS
+# names a file, a test reports each concern it checks as one tab-separated
+# line:  CONCERN  HOOK  PASS|FAIL  AGREEMENT  [KEY=VALUE...]
+# HOOK is the throttle-episode hook the agent reported at start-up, AGREEMENT
+# the measured agreement for people, the key=value pairs the same numbers for
+# the matrix to compare between hooks. A test sets KG_CONCERN to the concern
+# it is checking, so that kg_fail reports which one failed and why.
+# ---------------------------------------------------------------------------
+KG_CONCERN=${KG_CONCERN:-}
+
+# kg_agent_hook - the hook the last agent started reported ("-" if none)
+kg_agent_hook() {
+	local h=''
+	[[ -n $KG_AGENT_LOG && -f $KG_AGENT_LOG ]] &&
+		h=$(sed -n 's/.*event=agent\.started .*throttle_episodes=\([^ ]*\).*/\1/p' "$KG_AGENT_LOG" |
+			tail -n 1)
+	echo "${h:-"${KG_EPISODE_HOOK:-auto} (did not start)"}"
+}
+
+# kg_result CONCERN PASS|FAIL AGREEMENT [METRICS] - one row; the hook is the
+# last agent's, or KG_RESULT_HOOK (e.g. for an agent that refused to start)
+kg_result() {
+	[[ -n ${KG_RESULTS:-} ]] || return 0
+	local text=${3//$'\t'/ }
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "${KG_RESULT_HOOK:-$(kg_agent_hook)}" "$2" \
+		"${text//$'\n'/ }" "${4:-}" >>"$KG_RESULTS"
 }

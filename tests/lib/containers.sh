@@ -39,7 +39,7 @@
 #   layout/paths  kg_cgroup_layout kg_cgpath_cgroupfs kg_cgpath_systemd
 #                 kg_new_uid kg_new_cid kg_cgroup_id kg_cgroup_nprocs
 #   cgroups       kg_cgroup_create kg_pod_cgroup_create
-#                 kg_container_cgroup_precreate
+#                 kg_container_cgroup_precreate kg_cgroup_remove
 #   bundles       kg_bundle_busybox kg_bundle_nginx
 #   containers    kg_run kg_run_detached kg_kill kg_exec kg_pid kg_status
 #                 kg_log_path kg_nginx_wait_listening kg_nginx_get
@@ -403,6 +403,24 @@ kg_pod_cgroup_create() {
 	kg_cgroup_create "$1"
 }
 
+# kg_cgroup_remove PATH - what kubelet does when a pod goes: remove cgroup
+# PATH from every hierarchy it exists in (its child cgroups must be gone
+# already: remove the deepest first). Tasks still inside are killed first, as
+# in kg_cleanup_all. Fails if a directory cannot be removed.
+kg_cgroup_remove() {
+	local rel root
+	rel=$(_kg_cg_rel "$1") || return 1
+	_kg_need_layout || return 1
+	for root in $KG_CG_MOUNTS; do
+		[[ -d $root/$rel ]] || continue
+		compgen -G "$root/$rel/*/" >/dev/null && {
+			_kg_err "cgroup $root/$rel still has child cgroups"
+			return 1
+		}
+		_kg_cg_rmdir "$root/$rel" || return 1
+	done
+}
+
 # kg_container_cgroup_precreate PATH - create the container's own cgroup
 # PATH in the v2 hierarchy only (and its missing ancestors), before runc runs,
 # so that its id exists for kg_syscount_start / the agent's filters. runc
@@ -763,6 +781,7 @@ kg_syscount_stop() {
 	done <"$KG_TMP/syscount"
 	[[ -n $pid ]] || { _kg_err "no syscall counter writes $out"; return 1; }
 	if ! _kg_stop_pid "$pid" INT 10000; then
+		{ echo "DIAG state: $(grep -E '^(State|SigPnd|ShdPnd|SigBlk|SigCgt)' /proc/$pid/status | tr '\n' ' ')"; for t in /proc/$pid/task/*; do echo "DIAG task $t $(cat $t/comm) $(cat $t/wchan)"; cat $t/stack; done; tail -5 "$out"; } >&2 2>/dev/null
 		_kg_stop_pid "$pid" KILL 2000 || true
 		_kg_err "bpftrace (pid $pid) ignored SIGINT for 10 s"
 		return 1

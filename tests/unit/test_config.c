@@ -111,6 +111,11 @@ static void assert_cfg_eq(const struct kg_config *got, const struct kg_config *w
 		      got->episode_hook);
 	ck_assert_msg(got->syscall_hooks == want->syscall_hooks, "%s: syscall_hooks %d", ctx,
 		      got->syscall_hooks);
+	ck_assert_msg(!strcmp(got->debug_socket, want->debug_socket), "%s: debug_socket \"%s\"",
+		      ctx, got->debug_socket);
+	ck_assert_msg(!strcmp(got->metrics_addr, want->metrics_addr), "%s: metrics_addr \"%s\"",
+		      ctx, got->metrics_addr);
+	ck_assert_msg(got->pin == want->pin, "%s: pin %d", ctx, got->pin);
 	ck_assert_msg(got->show_help == want->show_help, "%s: show_help %d", ctx, got->show_help);
 	ck_assert_msg(got->show_version == want->show_version, "%s: show_version %d", ctx,
 		      got->show_version);
@@ -137,7 +142,7 @@ static void set_prefixes(struct kg_config *want, const char *list)
 
 /* ---- the settings, as the test sees them ---- */
 
-enum vtype { V_BOOL, V_STR, V_PREFIX, V_LEVEL, V_UINT, V_EPISODE, V_SYSCALLS };
+enum vtype { V_BOOL, V_STR, V_PREFIX, V_LEVEL, V_UINT, V_EPISODE, V_SYSCALLS, V_SOCK, V_ADDR };
 
 struct opt {
 	const char *flag;
@@ -162,6 +167,9 @@ enum {
 	O_RING,
 	O_EPISODE,
 	O_SYSCALLS,
+	O_SOCKET,
+	O_METRICS,
+	O_PIN,
 	O_HELP,
 	O_VERSION,
 	O_NR,
@@ -189,6 +197,11 @@ static const struct opt opts[O_NR] = {
 			OFF(episode_hook) },
 	[O_SYSCALLS] = { "--syscall-hooks", "KG_SYSCALL_HOOKS", "WHEN", "always", V_SYSCALLS,
 			 OFF(syscall_hooks) },
+	[O_SOCKET] = { "--debug-socket", "KG_DEBUG_SOCKET", "PATH", "/tmp/kg.sock", V_SOCK,
+		       OFF(debug_socket) },
+	[O_METRICS] = { "--metrics-addr", "KG_METRICS_ADDR", "IP:PORT", "127.0.0.1:9100", V_ADDR,
+			OFF(metrics_addr) },
+	[O_PIN] = { "--pin", "KG_PIN", NULL, "true", V_BOOL, OFF(pin) },
 	[O_HELP] = { "--help", NULL, NULL, NULL, V_BOOL, OFF(show_help) },
 	[O_VERSION] = { "--version", NULL, NULL, NULL, V_BOOL, OFF(show_version) },
 };
@@ -220,6 +233,12 @@ static void set_field(struct kg_config *want, int o, unsigned u, const char *s)
 	case V_SYSCALLS:
 		*(enum kg_syscall_hooks *)base = u;
 		break;
+	case V_SOCK:
+		snprintf(base, sizeof(want->debug_socket), "%s", s);
+		break;
+	case V_ADDR:
+		snprintf(base, sizeof(want->metrics_addr), "%s", s);
+		break;
 	}
 }
 
@@ -232,6 +251,10 @@ static size_t field_size(const struct opt *o)
 		return sizeof(((struct kg_config *)0)->output_dir);
 	case V_PREFIX:
 		return sizeof(((struct kg_config *)0)->prefixes);
+	case V_SOCK:
+		return sizeof(((struct kg_config *)0)->debug_socket);
+	case V_ADDR:
+		return sizeof(((struct kg_config *)0)->metrics_addr);
 	default:
 		return sizeof(unsigned);
 	}
@@ -259,6 +282,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.ring_bytes, 1048576);
 	ck_assert_int_eq(cfg.episode_hook, KG_CHOOSE_AUTO);
 	ck_assert_int_eq(cfg.syscall_hooks, KG_SYSCALLS_BIRTH);
+	ck_assert_str_eq(cfg.debug_socket, "/run/kernel-gossip/debug.sock");
+	ck_assert_str_eq(cfg.metrics_addr, "127.0.0.1:9090");
+	ck_assert(!cfg.pin);
 	ck_assert(!cfg.show_help);
 	ck_assert(!cfg.show_version);
 }
@@ -293,7 +319,7 @@ START_TEST(test_env_names_asked)
 		"KG_SAMPLE_MS",	     "KG_MAX_BIRTHS",	  "KG_RING_BYTES",    "KG_EPISODE_HOOK",
 		"KG_SYSCALL_HOOKS",  "KG_KUBERNETES",	  "KUBECONFIG",	      "NODE_NAME",
 		"KG_SKIP_NAMESPACES", "KG_POD_SELECTION", "KG_API_QPS",	      "KG_API_BURST",
-		"KG_KUBE_INSECURE",
+		"KG_KUBE_INSECURE", "KG_DEBUG_SOCKET",	  "KG_METRICS_ADDR",  "KG_PIN",
 	};
 	struct kg_config cfg;
 
@@ -357,6 +383,20 @@ static const struct good_case good_cases[] = {
 	{ O_EPISODE, "switch", "fentry", KG_CHOOSE_SWITCH, NULL },
 	{ O_SYSCALLS, "birth", "always", KG_SYSCALLS_BIRTH, NULL },
 	{ O_SYSCALLS, "always", "birth", KG_SYSCALLS_ALWAYS, NULL },
+	{ O_SOCKET, "/tmp/kg.sock", "/x/y.sock", 0, "/tmp/kg.sock" },
+	{ O_SOCKET, "/run/kg/a b.sock", "/x/y.sock", 0, "/run/kg/a b.sock" },
+	{ O_SOCKET, "off", "/x/y.sock", 0, "" },	/* no debug socket */
+	{ O_SOCKET, "/" REP6("abcdefghij") REP4("abcdefghij") "abcdef", "/x", 0,
+	  "/" REP6("abcdefghij") REP4("abcdefghij") "abcdef" },	/* 107 bytes: sun_path's room */
+	{ O_METRICS, "127.0.0.1:9100", "0.0.0.0:9090", 0, "127.0.0.1:9100" },
+	{ O_METRICS, "0.0.0.0:1", "127.0.0.1:9090", 0, "0.0.0.0:1" },
+	{ O_METRICS, "10.1.2.3:65535", "127.0.0.1:9090", 0, "10.1.2.3:65535" },
+	{ O_METRICS, "[::1]:9090", "127.0.0.1:9090", 0, "[::1]:9090" },
+	{ O_METRICS, "[::]:9090", "127.0.0.1:9090", 0, "[::]:9090" },
+	{ O_METRICS, "off", "127.0.0.1:9090", 0, "" },	/* no HTTP endpoint */
+	{ O_PIN, NULL, "false", true, NULL },
+	{ O_PIN, "true", "0", true, NULL },
+	{ O_PIN, "0", "1", false, NULL },
 	{ O_HELP, NULL, NULL, true, NULL },
 	{ O_HELP, "true", NULL, true, NULL },
 	{ O_HELP, "0", NULL, false, NULL },
@@ -541,6 +581,42 @@ static const struct bad_case bad_cases[] = {
 	{ O_SYSCALLS, "never", "expected birth or always", W_BOTH },
 	{ O_SYSCALLS, "Birth", "expected birth or always", W_BOTH },
 	{ O_SYSCALLS, "", "expected birth or always", W_BOTH },
+
+#define SOCK_ABS "expected an absolute path or off"
+#define ADDR "expected IPv4:PORT, [IPv6]:PORT (port 1-65535) or off"
+	{ O_SOCKET, "", SOCK_ABS, W_BOTH },
+	{ O_SOCKET, "debug.sock", SOCK_ABS, W_BOTH },
+	{ O_SOCKET, "./debug.sock", SOCK_ABS, W_BOTH },
+	{ O_SOCKET, "OFF", SOCK_ABS, W_BOTH },
+	{ O_SOCKET, " /run/x.sock", SOCK_ABS, W_BOTH },
+	{ O_SOCKET, "/run/kernel-gossip/", "names a directory, not a socket", W_BOTH },
+	{ O_SOCKET, "/" REP6("abcdefghij") REP4("abcdefghij") "abcdefg",
+	  "longer than 107 bytes (a Unix socket path)", W_BOTH },
+	{ O_SOCKET, "/run/a\nb.sock", "control characters are not allowed", W_BOTH },
+	{ O_SOCKET, "/run/\x1b[0m.sock", "control characters are not allowed", W_BOTH },
+	{ O_METRICS, "", ADDR, W_BOTH },
+	{ O_METRICS, "9090", ADDR, W_BOTH },
+	{ O_METRICS, ":9090", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:0", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:65536", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:99999999999999999999", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:+80", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:-80", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:80x", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1:080", ADDR, W_BOTH },
+	{ O_METRICS, "127.0.0.1: 80", ADDR, W_BOTH },
+	{ O_METRICS, "localhost:9090", ADDR, W_BOTH }, /* no name lookups */
+	{ O_METRICS, "1.2.3:80", ADDR, W_BOTH },
+	{ O_METRICS, "256.0.0.1:80", ADDR, W_BOTH },
+	{ O_METRICS, "::1:9090", ADDR, W_BOTH }, /* IPv6 needs brackets */
+	{ O_METRICS, "[::1]9090", ADDR, W_BOTH },
+	{ O_METRICS, "[127.0.0.1]:9090", ADDR, W_BOTH },
+	{ O_METRICS, "[::1:9090", ADDR, W_BOTH },
+	{ O_METRICS, "Off", ADDR, W_BOTH },
+	{ O_PIN, "yes", "expected true or false", W_BOTH },
+	{ O_PIN, "", "expected true or false", W_BOTH },
 };
 
 START_TEST(test_bad)
