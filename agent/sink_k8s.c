@@ -196,13 +196,26 @@ wake:
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Wait on the queue's condition (lock held) for at most wait_ns. */
+static void kg_wait_ns(struct kg_k8s_sink *s, uint64_t wait_ns)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ns / 1000000000ULL;
+	until.tv_nsec += wait_ns % 1000000000ULL;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->cv, &s->mu, &until);
+}
+
 /* Token bucket: wait (lock held, cond-waiting) until a request may go. */
 static bool kg_take_token(struct kg_k8s_sink *s)
 {
 	for (;;) {
 		uint64_t now = kg_mono_ns();
-		struct timespec until;
-		uint64_t wait_ns;
 
 		s->tokens += (now - s->refill_ns) / 1e9 * s->qps;
 		if (s->tokens > s->burst)
@@ -214,15 +227,7 @@ static bool kg_take_token(struct kg_k8s_sink *s)
 		}
 		if (s->stop && kg_mono_ns() > s->flush_deadline_ns)
 			return false;
-		wait_ns = (uint64_t)((1 - s->tokens) / s->qps * 1e9) + 1;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait_ns / 1000000000ULL;
-		until.tv_nsec += wait_ns % 1000000000ULL;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		kg_wait_ns(s, (uint64_t)((1 - s->tokens) / s->qps * 1e9) + 1);
 	}
 }
 
@@ -399,22 +404,12 @@ static void *kg_worker(void *arg)
 			break;
 		it = kg_pop_ready(s, now, &wait_ns);
 		if (!it) {
-			struct timespec until;
-
 			if (s->stop && wait_ns != UINT64_MAX && now + wait_ns > s->flush_deadline_ns)
 				break;	/* only backed-off items left past the flush deadline */
-			if (wait_ns == UINT64_MAX) {
+			if (wait_ns == UINT64_MAX)
 				pthread_cond_wait(&s->cv, &s->mu);
-			} else {
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_sec += wait_ns / 1000000000ULL;
-				until.tv_nsec += wait_ns % 1000000000ULL;
-				if (until.tv_nsec >= 1000000000L) {
-					until.tv_sec++;
-					until.tv_nsec -= 1000000000L;
-				}
-				pthread_cond_timedwait(&s->cv, &s->mu, &until);
-			}
+			else
+				kg_wait_ns(s, wait_ns);
 			continue;
 		}
 		if (!kg_take_token(s)) {

@@ -36,6 +36,9 @@ stop_server() {
 trap 'kg_agent_kill; stop_server; kg_cleanup_all' EXIT
 
 command -v kubectl >/dev/null || kg_fail "kubectl is missing (see tests/k8s/README.md)"
+# the same floor as test_kubectl.sh: Debian 12's kubernetes-client (1.20) cannot apply -k
+minor=$(kubectl version --client -o json 2>/dev/null | jq -r '.clientVersion.minor' | tr -dc 0-9)
+((${minor:-0} >= 27)) || kg_fail "kubectl 1.${minor:-?} is too old: kubectl >= 1.27 is needed (see tests/k8s/README.md)"
 mkdir -p "$api"
 : >"$tmp/apiserver.log"
 python3 "$here/apiserver.py" --port 0 --dir "$api" >"$tmp/apiserver.log" 2>&1 &
