@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - the whole test suite on a fresh machine: install what it
-# needs, build, run the unit tests and the root/BPF integration suite.
+# needs, build, run the unit tests, the root/BPF integration suite and the
+# kernel matrix (tests/kernels/run.sh).
 # The README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,5 @@ bash scripts/install-deps.sh
 make -j"$(nproc)" all
 make unit
 make integration
+# the same kernel-dependent tests on Debian's 6.1 and 6.12 under QEMU, and here
+make test-kernels

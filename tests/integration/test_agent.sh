@@ -70,11 +70,14 @@ grep -q 'event=agent.started .*throttle_episodes=[a-z_/]* episode_hook_reason=' 
 	kg_fail "the start line does not say which throttle hook was chosen and why"
 kg_pass "start-up log names the throttle-episode hook and why"
 
+# (this agent's own links and programs: other agents may run on the machine)
 sys_links() {	# number of links of the syscall counters (0 when detached)
-	local id n=0
-	for id in $(bpftool prog show | awk '/name kg_sys_(enter|exit) / { sub(":", "", $1); print $1 }'); do
-		bpftool link show | grep -q "prog $id\b" && n=$((n + 1))
-	done
+	local id name prog n=0
+	local -A name_of=()
+	while read -r id name; do name_of[$id]=$name; done < <(kg_agent_bpf_names prog)
+	while read -r _ prog; do
+		[[ ${name_of[$prog]:-} == kg_sys_e* ]] && n=$((n + 1))
+	done < <(kg_agent_bpf_ids link)
 	echo "$n"
 }
 kg_check "syscall counters detached while no container starts" [ "$(sys_links)" = 0 ]
@@ -87,10 +90,13 @@ until [[ $(sys_links) == 2 ]]; do
 done
 kg_pass "syscall counters attached when a pod cgroup appears"
 
+mapfile -t ours < <(kg_agent_bpf_ids prog)
 kg_agent_stop
 # the kernel frees programs after an RCU grace period: give it a moment
 deadline=$((SECONDS + 5))
-while left=$(bpftool prog show | grep -c ' name kg_' || true); [[ $left != 0 ]]; do
+while left=0; for id in "${ours[@]}"; do
+	bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1))
+done; [[ $left != 0 ]]; do
 	((SECONDS < deadline)) || break
 	sleep 0.1
 done

@@ -113,35 +113,62 @@ busybox_case() {
 		[ "$(kg_jq "$cert" '.status.containers[0].runtime')" = "$runtime" ]
 }
 
+nginx_case() {
+	local uid cid path cnt bundle cert counted
+	uid=$(kg_new_uid)
+	cid=$(kg_new_cid)
+	path=$(kg_cgpath_cgroupfs burstable "$uid" "$cid")
+	kg_pod_cgroup_create "$(dirname "$path")"
+	kg_container_cgroup_precreate "$path"
+	cnt=$(kg_tmpdir)/count.nginx
+	kg_syscount_start "$path" "$cnt"
+	bundle=$(kg_tmpdir)/bundle.nginx
+	kg_bundle_nginx "$bundle"
+	kg_run_detached "ng-${uid:0:8}" "$bundle" "$path" || kg_fail "nginx container failed to start"
+	kg_nginx_wait_listening "ng-${uid:0:8}" 20 || kg_fail "nginx never listened"
+	cert=$out/podbirthcertificates/pod-$uid-birth.json
+	kg_wait_file "$cert" 20
+	counted=$(kg_syscount_stop "$cnt")
+	check_cert "$cert" "$uid" "$cid" "$path" cgroupfs burstable ready "$counted" "nginx cgroupfs burstable"
+	# (after runc init's own re-exec, when that came after the move: see busybox_case)
+	kg_check "nginx: entrypoint is nginx" \
+		[ "$(kg_jq "$cert" '[.status.containers[0].execs.chain[] | select(.args | startswith("runc init") | not)][0].binary')" = /usr/sbin/nginx ]
+	kg_check "nginx: timeline has ready" \
+		[ "$(kg_jq "$cert" '[.status.timeline[].phase] | index("ready") != null')" = true ]
+	kg_nginx_get "ng-${uid:0:8}" >/dev/null || kg_fail "nginx did not serve a page"
+	kg_kill "ng-${uid:0:8}"
+}
+
+# KG_BIRTH_CASES picks some of the cases (the kernel matrix runs a few in
+# slow emulated guests: the layouts are parsed the same on every kernel).
+# (if, not ||: set -e must still stop a case at its first failing command)
+cases=${KG_BIRTH_CASES:-cgroupfs-besteffort cgroupfs-guaranteed systemd-containerd systemd-crio nginx}
+ncases=0
+want() {
+	[[ " $cases " == *" $1 "* ]] || return 1
+	ncases=$((ncases + 1))
+}
+
 echo "birth: busybox containers under each kubelet cgroup layout"
-busybox_case cgroupfs besteffort "" "busybox cgroupfs besteffort"
-busybox_case cgroupfs guaranteed "" "busybox cgroupfs guaranteed"
-busybox_case systemd burstable containerd "busybox systemd containerd"
-busybox_case systemd besteffort cri-o "busybox systemd cri-o"
+if want cgroupfs-besteffort; then
+	busybox_case cgroupfs besteffort "" "busybox cgroupfs besteffort"
+fi
+if want cgroupfs-guaranteed; then
+	busybox_case cgroupfs guaranteed "" "busybox cgroupfs guaranteed"
+fi
+if want systemd-containerd; then
+	busybox_case systemd burstable containerd "busybox systemd containerd"
+fi
+if want systemd-crio; then
+	busybox_case systemd besteffort cri-o "busybox systemd cri-o"
+fi
 
 echo "birth: nginx settles when it listens"
-uid=$(kg_new_uid)
-cid=$(kg_new_cid)
-path=$(kg_cgpath_cgroupfs burstable "$uid" "$cid")
-kg_pod_cgroup_create "$(dirname "$path")"
-kg_container_cgroup_precreate "$path"
-cnt=$(kg_tmpdir)/count.nginx
-kg_syscount_start "$path" "$cnt"
-bundle=$(kg_tmpdir)/bundle.nginx
-kg_bundle_nginx "$bundle"
-kg_run_detached "ng-${uid:0:8}" "$bundle" "$path" || kg_fail "nginx container failed to start"
-kg_nginx_wait_listening "ng-${uid:0:8}" 20 || kg_fail "nginx never listened"
-cert=$out/podbirthcertificates/pod-$uid-birth.json
-kg_wait_file "$cert" 20
-counted=$(kg_syscount_stop "$cnt")
-check_cert "$cert" "$uid" "$cid" "$path" cgroupfs burstable ready "$counted" "nginx cgroupfs burstable"
-kg_check "nginx: entrypoint is nginx" \
-	[ "$(kg_jq "$cert" '.status.containers[0].execs.chain[0].binary')" = /usr/sbin/nginx ]
-kg_check "nginx: timeline has ready" \
-	[ "$(kg_jq "$cert" '[.status.timeline[].phase] | index("ready") != null')" = true ]
-kg_nginx_get "ng-${uid:0:8}" >/dev/null || kg_fail "nginx did not serve a page"
-kg_kill "ng-${uid:0:8}"
+if want nginx; then
+	nginx_case
+fi
 
 kg_agent_stop
-kg_result birth PASS "5 certificates identified to pod UID and container id (cgroupfs and systemd layouts); syscalls agent=bpftrace: $agreement"
+((ncases > 0)) || kg_fail "KG_BIRTH_CASES='$cases' names no case"
+kg_result birth PASS "$ncases certificates identified to pod UID and container id; syscalls agent = bpftrace: $agreement"
 echo "birth: all checks passed"

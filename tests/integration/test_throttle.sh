@@ -99,16 +99,30 @@ wait "$control" || kg_fail "the control load failed"
 
 whisper=$out/kernelwhispers/pod-$uid-cpu-throttle.json
 kg_wait_file "$whisper" 15
-# the period timer stops a period or two after the load; wait for the final sample
-read -r periods throttled thr_ns < <(read_cpu_stat "$path")
-deadline=$((SECONDS + 15))
-until [[ $(kg_jq "$whisper" .status.kernelTruth.cumulative.periods) == "$periods" &&
-	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledPeriods) == "$throttled" &&
-	$(kg_jq "$whisper" .status.kernelTruth.cumulative.throttledTimeNs) == "$thr_ns" ]]; do
+# whisper_now - the whisper's cumulative "periods throttled time_ns", its time
+# cut to the microsecond where cpu.stat has microseconds (v2)
+whisper_now() {
+	kg_jq "$whisper" '.status.kernelTruth.cumulative
+		| "\(.periods) \(.throttledPeriods) \(.throttledTimeNs)"' |
+		awk -v us="$([[ -n $KG_CG_V1_CPU ]] && echo 0 || echo 1)" '
+			us && length($3) > 3 { $3 = substr($3, 1, length($3) - 3) "000" } { print }'
+}
+# The period timer runs on after the load until a period passes idle, and
+# may run late on a busy machine: wait until the kernel's counters have not
+# moved for a second and the whisper has caught up with them, then compare
+# that one state (the whisper is rewritten only when they move).
+deadline=$((SECONDS + 20))
+last='' since=$SECONDS
+while :; do
+	now=$(read_cpu_stat "$path")
+	[[ $now == "$last" ]] || { last=$now; since=$SECONDS; }
+	((SECONDS - since >= 1)) && [[ $(whisper_now) == "$now" ]] && break
 	((SECONDS < deadline)) || break
-	sleep 0.5
-	read -r periods throttled thr_ns < <(read_cpu_stat "$path")
+	sleep 0.25
 done
+read -r periods throttled thr_ns <<<"$last"
+cp "$whisper" "$whisper.final"
+whisper=$whisper.final
 
 w_periods=$(kg_jq "$whisper" .status.kernelTruth.periods)
 w_throttled=$(kg_jq "$whisper" .status.kernelTruth.throttledPeriods)
@@ -191,11 +205,12 @@ cdev=$(pct "$concpu" "$cuse")
 echo "  ==   throttled: on-CPU ${oncpu} ns, the kernel charged ${use} ns (${dev} %); switches ${vol} voluntary, ${invol} involuntary; ${waits} run-queue waits; ${thr_tasks} task throttles"
 echo "  ==   control:   on-CPU ${concpu} ns, the kernel charged ${cuse} ns (${cdev} %); switches ${cvol} voluntary, ${cinvol} involuntary; ${cthr_tasks} task throttles"
 within() { awk -v d="$1" -v t="$2" 'BEGIN { if (d < 0) d = -d; exit !(d <= t) }'; }
-# Usually equal to the microsecond. Not always: since 6.12 (EEVDF delayed
-# dequeue) a task woken where it still sits on the run queue arrives without
-# the kernel renewing sched_info.last_arrival, so the program's stint runs
-# from an older arrival (measured: +0.04 % on 6.12, +0.01 % here on 6.18).
-tol=${KG_SCHED_TOLERANCE_PCT:-0.5}
+# Equal to the microsecond on 6.1. Since 6.12 (EEVDF delayed dequeue) a task
+# woken where it still sits on the run queue arrives without the kernel
+# renewing sched_info.last_arrival, so the program's stint runs from an
+# older arrival: measured +0.04 % on 6.12, +0.01 % on 6.18, +1.2 % on 6.18
+# when other work competed for both CPUs (more such wake-ups).
+tol=${KG_SCHED_TOLERANCE_PCT:-2}
 kg_check "throttled cgroup: on-CPU time within $tol % of the kernel's ($dev %)" within "$dev" "$tol"
 kg_check "control cgroup: on-CPU time within $tol % of the kernel's ($cdev %)" within "$cdev" "$tol"
 kg_check "throttled cgroup: voluntary switches seen" [ "$vol" -gt 0 ]

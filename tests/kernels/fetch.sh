@@ -132,8 +132,12 @@ for arg in "$@"; do
 			ver=$(fetch_package "$pkg")
 		else
 			ver=$(newest_cached "$arg")
-			[[ -n $ver ]] || die "kernel package not found: no linux-image-$arg.*-amd64 with an installable version in apt's package lists, and none cached in $CACHE (run apt-get update; the series must be in this machine's apt sources, e.g. 6.1 in bookworm, 6.12 in bookworm-backports)"
-			echo "fetch: warning: no linux-image-$arg.*-amd64 in apt's package lists; using the cached $ver" >&2
+			[[ -n $ver ]] || die "kernel package not found: no linux-image-$arg.*-amd64" \
+				"with an installable version in apt's package lists, and none cached in" \
+				"$CACHE (run apt-get update; the series must be in this machine's apt" \
+				"sources, e.g. 6.1 in bookworm, 6.12 in bookworm-backports)"
+			echo "fetch: warning: no linux-image-$arg.*-amd64 in apt's package lists;" \
+				"using the cached $ver" >&2
 		fi
 		;;
 	*) die "not a kernel series, package or .deb: $arg" ;;

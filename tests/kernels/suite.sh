@@ -13,6 +13,8 @@
 #   throttling  tests/integration/test_throttle.sh  whisper vs cpu.stat
 #   scheduler   (the same run)                      kg_sched vs the kernel's CPU time
 #   lifecycle   tests/integration/test_lifecycle.sh  no map entries left behind
+#               (with the forced hook only its throttled container: the
+#               births do not depend on the hook)
 #   birth       tests/integration/test_birth.sh      certificates vs bpftrace,
 #               once, with the chosen hook (the episode hook plays no part
 #               in a birth; KG_MATRIX_BIRTH_ALL_HOOKS=1 runs it with both)
@@ -57,8 +59,17 @@ run_test() {
 	log=$outdir/$name-$mode.log
 	: >"$tmp"
 	say "---- $kernel: $name ($mode hook${KG_EPISODE_HOOK_FORCED:+: $KG_EPISODE_HOOK_FORCED})"
-	local t0=$SECONDS
-	env KG_RESULTS="$tmp" "$@" bash "$script" >"$log" 2>&1 || rc=$?
+	local t0=$SECONDS tmpdir f
+	# the test's state directory is kept, so that a failure leaves the
+	# agent's own log (which kg_fail shows only the end of) next to the test's
+	tmpdir=$(mktemp -d /tmp/kg-suite.XXXXXX)
+	env KG_RESULTS="$tmp" KG_TMP="$tmpdir" KG_KEEP_TMP=1 "$@" bash "$script" >"$log" 2>&1 || rc=$?
+	if [[ $rc != 0 ]]; then
+		for f in "$tmpdir"/agent.*.log; do
+			[[ -f $f ]] && cp "$f" "$outdir/$name-$mode.${f##*/}"
+		done
+	fi
+	rm -rf -- "$tmpdir"
 	# the measured figures and failures, not every "ok"
 	grep -E '^(  ==|FAIL|kg:)' "$log" | sed 's/^/  /' | cut -c1-400
 	say "  ($name: exit $rc, $((SECONDS - t0)) s)"
@@ -94,7 +105,11 @@ field() {	# CONCERN MODE KEY - a metric of a test row
 	tr ' ' '\n' <<<"$tsv" | sed -n "s/^$3=//p"
 }
 
-say "==== kernel $kernel: $(grep -c ^processor /proc/cpuinfo) CPUs, cgroup $(stat -fc %T /sys/fs/cgroup)$([[ -d /sys/fs/cgroup/unified ]] && echo ' + v1 (hybrid)'), BTF $([[ -r /sys/kernel/btf/vmlinux ]] && echo yes || echo no)"
+cgroups=$(stat -fc %T /sys/fs/cgroup)
+[[ ! -d /sys/fs/cgroup/unified ]] || cgroups+=" + v1 (hybrid)"
+btf=no
+[[ ! -r /sys/kernel/btf/vmlinux ]] || btf=yes
+say "==== kernel $kernel: $(grep -c ^processor /proc/cpuinfo) CPUs, cgroup $cgroups, BTF $btf"
 
 hooks_file=$outdir/hooks
 : >"$hooks_file"
@@ -121,8 +136,11 @@ for i in "${!hooks[@]}"; do
 	fi
 	run_test throttle "$mode" "throttling scheduler" "$root/tests/integration/test_throttle.sh" \
 		${envs[@]+"${envs[@]}"}
+	# with the other hook only what it changes: throttle episodes, stamps
+	lcases=()
+	((i == 0)) || lcases=(KG_LIFECYCLE_CASES=throttled)
 	run_test lifecycle "$mode" lifecycle "$root/tests/integration/test_lifecycle.sh" \
-		${envs[@]+"${envs[@]}"}
+		${envs[@]+"${envs[@]}"} ${lcases[@]+"${lcases[@]}"}
 	if ((i == 0)) || [[ ${KG_MATRIX_BIRTH_ALL_HOOKS:-0} == 1 ]]; then
 		run_test birth "$mode" birth "$root/tests/integration/test_birth.sh" \
 			${envs[@]+"${envs[@]}"}
@@ -140,13 +158,15 @@ if ((${#hooks[@]} == 2)); then
 		else
 			res=FAIL
 		fi
-		row throttling "${hooks[0]} vs ${hooks[1]}" both "$res" \
-			"both equal cpu.stat (periods, throttled periods, time); episodes sum to $a % (auto) and $b % (forced) of the throttled time: within 5 points"
+		why="both equal cpu.stat (periods, throttled periods, time); episodes sum to"
+		why+=" $a % (auto) and $b % (forced) of the throttled time: within 5 points"
+		row throttling "${hooks[0]} vs ${hooks[1]}" both "$res" "$why"
 	else
-		row throttling "${hooks[0]} vs ${hooks[1]}" both FAIL \
-			"cannot compare the two paths: a throttling run did not report (auto: '${a}', forced: '${b}')"
+		why="cannot compare the two paths: a throttling run did not report"
+		row throttling "${hooks[0]} vs ${hooks[1]}" both FAIL "$why (auto: '$a', forced: '$b')"
 	fi
 fi
 
-say "==== kernel $kernel: $(grep -c '	PASS	' "$results") passed, $(grep -c '	FAIL	' "$results") failed"
+npass=$(grep -c '	PASS	' "$results")
+say "==== kernel $kernel: $npass passed, $(grep -c '	FAIL	' "$results") failed"
 exit "$failed"

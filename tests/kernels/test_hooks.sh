@@ -47,9 +47,10 @@ csd=0
 probed=switch
 [[ $kfunc == yes && $traceable == yes ]] && probed=fentry
 expect=${KG_EXPECT_HOOK:-$probed}
-echo "hooks: $(uname -r): BPF trampolines (bpftrace kfunc) $kfunc, unthrottle_cfs_rq traceable $traceable, csd tracepoint $csd: expect $expect (probe: $probed)"
+facts="BPF trampolines (bpftrace kfunc) $kfunc, unthrottle_cfs_rq traceable $traceable"
+echo "hooks: $(uname -r): $facts, csd tracepoint $csd: expect $expect (probe: $probed)"
 [[ $expect == "$probed" ]] ||
-	kg_fail "this kernel was expected to allow the $expect hook, but the probe says $probed (kfunc $kfunc, unthrottle_cfs_rq traceable $traceable)"
+	kg_fail "this kernel was expected to allow the $expect hook, but the probe says $probed ($facts)"
 hook_name() { [[ $1 == fentry ]] && echo fentry || echo tp_btf/sched_switch; }
 
 mapfile -t all_progs < <(llvm-readelf -sW "$obj" 2>/dev/null |
@@ -60,11 +61,13 @@ mapfile -t all_progs < <(llvm-readelf -sW "$obj" 2>/dev/null |
 # object's; prints "LOADED ATTACHED SYSCALL_COUNTERS_ATTACHED"
 check_programs() {
 	local hook=$1 p id loaded=() attached=() want_attached=() want_loaded=() sys=0
-	for id in $(kg_agent_bpf_ids prog); do
-		loaded+=("$(bpftool -j prog show id "$id" | jq -r .name)")
-	done
+	local -A name_of=()
+	while read -r id p; do
+		name_of[$id]=$p
+		loaded+=("$p")
+	done < <(kg_agent_bpf_names prog)
 	while read -r _ id; do
-		p=$(bpftool -j prog show id "$id" | jq -r .name)
+		p=${name_of[$id]:-"prog $id"}
 		if [[ $p == kg_sys_enter || $p == kg_sys_exit ]]; then
 			sys=$((sys + 1))
 		else
@@ -86,7 +89,8 @@ check_programs() {
 		[[ " ${want_loaded[*]} " == *" $p "* ]] || kg_fail "$hook: program $p is loaded but should not be"
 	done
 	for p in "${want_attached[@]}"; do
-		[[ " ${attached[*]} " == *" $p "* ]] || kg_fail "$hook: program $p is not attached (attached: ${attached[*]})"
+		[[ " ${attached[*]} " == *" $p "* ]] ||
+			kg_fail "$hook: program $p is not attached (attached: ${attached[*]})"
 	done
 	echo "${#loaded[@]} ${#attached[@]} $sys"
 }
@@ -122,7 +126,8 @@ kg_check "the agent's csd hook ($agent_csd) matches the kernel's tracepoint ($cs
 read -r nload natt _ < <(check_programs "$expect")
 check_sys_attach "$expect"
 kg_pass "$nload programs loaded, $natt attached, the syscall counters attach for a birth"
-kg_result load PASS "$nload/$nload programs loaded, $natt attached + 2 syscall counters on a birth; chosen: $chosen; reason: ${reason:-\"\"}" \
+kg_result load PASS "$nload/$nload programs loaded, $natt attached + 2 syscall counters on a \
+birth; chosen: $chosen; reason: ${reason:-\"\"}" \
 	"programs=$nload attached=$natt csd=$csd"
 kg_agent_stop
 
@@ -137,7 +142,8 @@ if [[ $expect == fentry ]]; then
 	kg_check "forced: the reason says so ($reason)" [ "$reason" = '"chosen by --episode-hook"' ]
 	read -r nload natt _ < <(check_programs switch)
 	kg_pass "forced switch: $nload programs loaded, $natt attached"
-	kg_result load PASS "forced with KG_EPISODE_HOOK=switch: $nload programs loaded, $natt attached; reason: $reason" \
+	kg_result load PASS \
+		"forced with KG_EPISODE_HOOK=switch: $nload programs loaded, $natt attached; reason: $reason" \
 		"programs=$nload attached=$natt forced=1"
 	kg_agent_stop
 	echo "fentry switch" >"${KG_HOOKS_FILE:-/dev/null}"
@@ -154,7 +160,8 @@ else
 	# the table shows the hook the agent was asked for: it never started
 	# (the reason without libbpf's detail, which is in the log)
 	KG_RESULT_HOOK=fentry kg_result load PASS \
-		"forced with KG_EPISODE_HOOK=fentry: refused at start-up, exit 1: ${why%% (loading*}\"" "forced=1 refused=1"
+		"forced with KG_EPISODE_HOOK=fentry: refused at start-up, exit 1: ${why%% (loading*}\"" \
+		"forced=1 refused=1"
 	echo "switch" >"${KG_HOOKS_FILE:-/dev/null}"
 fi
 echo "hooks: all checks passed (chosen $expect, forced $other)"

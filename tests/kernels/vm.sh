@@ -62,7 +62,8 @@ done
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || err "--timeout wants whole seconds"
 
 # ---- the kernel ----
-KDIR=$(realpath -e "$KDIR" 2>/dev/null) || err "no kernel directory $KDIR"
+kdir=$(realpath -e "$KDIR" 2>/dev/null) || err "no kernel directory $KDIR"
+KDIR=$kdir
 VMLINUZ=$(compgen -G "$KDIR/boot/vmlinuz-*" | head -n 1) || true
 [[ -n $VMLINUZ ]] || err "no boot/vmlinuz-* in $KDIR (extract kernels with tests/kernels/fetch.sh)"
 KVER=${VMLINUZ##*/vmlinuz-}
@@ -179,14 +180,14 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
 	-device virtio-9p-pci,fsdev=run,mount_tag=kgvm \
 	-device virtio-rng-pci \
 	</dev/null 2>"$RUN/qemu.stderr" | tr -d '\r' | tee "$RUN/console.log" |
-	if [[ -n $PREFIX ]]; then sed -u "s/^/$PREFIX/"; else cat; fi
+	sed -u -e '/^\[ *[0-9.]*\] reboot: Power down$/d' -e "s/^/$PREFIX/"
 qrc=${PIPESTATUS[0]}
 set -e
 [[ $VERBOSE == 0 ]] || echo "vm: $KVER ($ACCEL): QEMU ran $((SECONDS - t0)) s, status $qrc" >&2
 
 tail_console() {
 	echo "vm: last console lines:" >&2
-	grep -v '^$' "$RUN/console.log" | tail -n "${1:-15}" | sed 's/^/    /' >&2
+	{ grep -v '^$' "$RUN/console.log" || true; } | tail -n "${1:-15}" | sed 's/^/    /' >&2
 }
 if [[ $qrc == 124 || $qrc == 137 ]]; then
 	echo "vm: error: timeout: the guest ($KVER) ran longer than ${TIMEOUT}s and was killed" >&2

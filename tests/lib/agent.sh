@@ -121,27 +121,46 @@ kg_jq() {
 # kg_agent_bpf_ids KIND - ids of the agent's open BPF objects of KIND (map,
 # prog or link), one per line; a link's line is "LINK_ID PROG_ID".
 kg_agent_bpf_ids() {
-	local kind=$1 f
 	[[ -n $KG_AGENT_PID ]] || { echo "kg: no agent running" >&2; return 1; }
-	for f in /proc/"$KG_AGENT_PID"/fdinfo/*; do
-		case $kind in
-		link) awk '$1 == "link_id:" { l = $2 } $1 == "prog_id:" { p = $2 }
-			END { if (l != "") print l, p }' "$f" 2>/dev/null ;;
-		prog) grep -q '^link_id:' "$f" 2>/dev/null ||
-			awk '$1 == "prog_id:" { print $2 }' "$f" 2>/dev/null ;;
-		map) awk '$1 == "map_id:" { print $2 }' "$f" 2>/dev/null ;;
-		esac
-	done | sort -u
+	# one awk over every fdinfo file: a process per fd is slow under emulation
+	{
+		awk -v kind="$1" '
+			function flush() {
+				if (kind == "link" && l != "") print l, p
+				else if (kind == "prog" && l == "" && p != "") print p
+				else if (kind == "map" && m != "") print m
+				l = p = m = ""
+			}
+			FNR == 1 { flush() }
+			$1 == "link_id:" { l = $2 }
+			$1 == "prog_id:" { p = $2 }
+			$1 == "map_id:" { m = $2 }
+			END { flush() }' /proc/"$KG_AGENT_PID"/fdinfo/* 2>/dev/null || true
+	} | sort -u
+}
+
+# kg_agent_bpf_names map|prog - "ID NAME" of each of the agent's maps or
+# programs. Both sets are fixed for an agent's life: listed once (one bpftool
+# call: bpftool is slow under emulation) and kept in a file per agent.
+kg_agent_bpf_names() {
+	local kind=$1 f ids
+	f=$(kg_tmpdir)/bpf-$kind.$KG_AGENT_PID
+	if [[ ! -s $f ]]; then
+		ids=$(kg_agent_bpf_ids "$kind" | jq -cRs 'split("\n") | map(select(length > 0) | tonumber)')
+		bpftool -j "$kind" show | jq -r --argjson ids "$ids" \
+			'.[] | select(.id as $i | $ids | index($i)) | "\(.id) \(.name)"' >"$f.tmp" &&
+			mv "$f.tmp" "$f"
+	fi
+	cat "$f"
 }
 
 # kg_agent_map_id NAME - the id of the agent's map NAME (bpftool truncates
 # names to 15 characters, as the kernel does).
 kg_agent_map_id() {
-	local id
-	for id in $(kg_agent_bpf_ids map); do
-		[[ $(bpftool -j map show id "$id" 2>/dev/null | jq -r .name) == "${1:0:15}" ]] &&
-			echo "$id" && return 0
-	done
+	local id name
+	while read -r id name; do
+		[[ $name == "${1:0:15}" ]] && echo "$id" && return 0
+	done < <(kg_agent_bpf_names map)
 	echo "kg: the agent has no map $1" >&2
 	return 1
 }
