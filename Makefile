@@ -5,6 +5,8 @@
 #   make unit       unit tests only (no root needed)
 #   make test-kernels  the kernel matrix: 6.1 and 6.12 under QEMU, and this kernel
 #   make format     clang-format the C sources
+#   make bench      overhead and throughput against bpftrace and libbpf-tools (root,
+#                   < 10 min; bench/results/, see docs/benchmarks.md); bench-quick < 1 min
 #
 # BPF: each bpf/*.bpf.c is one concern, compiled CO-RE against vmlinux.h and
 # statically linked into build/kernel_gossip.bpf.o, from which bpftool
@@ -53,7 +55,7 @@ AGENT_OBJS := $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_PURE) $(AGENT_IO))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean test unit integration test-kernels format deps check-deps
+.PHONY: all clean test unit integration test-kernels format deps check-deps bench bench-quick
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/kernel-gossip-agent $(BUILD)/kgctl $(BUILD)/bursty
@@ -107,6 +109,34 @@ $(BUILD)/kgctl: agent/kgctl.c $(BUILD)/agent/json_util.o | $(BUILD)
 $(BUILD)/bursty: tests/workloads/bursty.c | $(BUILD)
 	@echo "  LD       $@"
 	@$(CC) $(CFLAGS) -static -pthread $< -o $@
+
+# ---- benchmark (docs/benchmarks.md): storms against the agent and its peers; root ----
+BENCH_BINS := $(BUILD)/bench-storm $(BUILD)/bench-floor
+
+$(BUILD)/bench-storm: bench/storm.c | $(BUILD)
+	@echo "  LD       $@"
+	@$(CC) $(CFLAGS) -static -pthread $< -o $@
+
+# empty programs on sched_switch and sys_enter: the floor, measured in the same run
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	@echo "  BPF      $@"
+	@$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bench_floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	@echo "  SKEL     $@"
+	@$(BPFTOOL) gen skeleton $< name bench_floor > $@
+
+$(BUILD)/bench-floor: bench/floor.c $(BUILD)/bench/bench_floor.skel.h
+	@echo "  LD       $@"
+	@$(CC) $(CFLAGS) -I$(BUILD)/bench $< -o $@ $(LDLIBS)
+
+bench: all $(BENCH_BINS)
+	@python3 bench/bench.py
+
+# CI smoke test: every storm and phase once, briefly; no thresholds
+bench-quick: all $(BENCH_BINS)
+	@python3 bench/bench.py --quick
 
 # ---- tests ----
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)

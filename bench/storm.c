@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -96,6 +97,12 @@ static void pin(unsigned cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);	/* best effort: cpusets may forbid it */
+}
+
+/* a worker must not outlive the storm (killed by a timeout, ^C): it would spin on */
+static void die_with_parent(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static void wait_go(void)
@@ -179,6 +186,7 @@ static void worker_switch(unsigned idx)
 	if (peer < 0)
 		die("fork");
 	if (peer == 0) {	/* echo back until the pipe closes */
+		die_with_parent();
 		close(ab[1]);
 		close(ba[0]);
 		while (read(ab[0], &c, 1) == 1 && write(ba[1], &c, 1) == 1)
@@ -309,7 +317,11 @@ int main(int argc, char **argv)
 			if (pids[i] < 0)
 				die("fork");
 			if (pids[i] == 0) {
+				die_with_parent();
 				fn(i);
+				/* let a tracer drain what the storm produced before the exits'
+				 * own events come: a full ring then drops only the storm's */
+				usleep(100000);
 				_exit(0);
 			}
 		}

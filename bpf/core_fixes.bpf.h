@@ -55,7 +55,7 @@ static __always_inline bool kg_task_throttled(struct task_struct *prev, unsigned
 	if (prev_state != 0)
 		return false;
 	cfs_rq = (void *)prev->se.cfs_rq;
-	return cfs_rq && BPF_CORE_READ(cfs_rq, throttle_count) > 0;
+	return cfs_rq && cfs_rq->throttle_count > 0;	/* direct load: prev is a BTF pointer */
 }
 
 static __always_inline bool kg_cfs_rq_throttled(struct cfs_rq___kg *cfs_rq)

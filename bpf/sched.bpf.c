@@ -91,8 +91,8 @@ int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	 */
 	struct rq *rq = prev->se.cfs_rq->rq;
 	__u64 now = rq->clock;
-	struct kg_sched_stats *s;
-	__u64 cgid;
+	struct kg_sched_stats *s = NULL;
+	__u64 cgid = 0, next_cgid;
 
 	if (prev->pid) {
 		bool throttled = kg_task_throttled(prev, prev_state);
@@ -145,8 +145,10 @@ int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		if (start && now > start) {
 			__u64 delay = now - start;
 
-			cgid = kg_task_cgid(next);
-			s = kg_sched_of(cgid);
+			/* a switch between two tasks of one cgroup: one lookup, not two */
+			next_cgid = kg_task_cgid(next);
+			if (!s || next_cgid != cgid)
+				s = kg_sched_of(next_cgid);
 			if (s) {
 				s->runq_delay_ns += delay;
 				s->runq_waits++;

@@ -18,11 +18,14 @@ PACKAGES=(
 	procps iproute2 util-linux coreutils findutils
 	# kernel matrix (make test-kernels): Debian kernels booted under QEMU with an
 	# initramfs of static busybox and the kernel's own (xz/zstd-compressed) modules
-	qemu-system-x86 kmod cpio xz-utils zstd
+	qemu-system-x86 kmod cpio xz-utils zstd debian-archive-keyring
 	# Kubernetes tests: the test API server (Python standard library) and its certificates
 	python3 openssl curl
 	# operability test: promtool (Prometheus' own parser of /metrics) and valgrind
 	prometheus valgrind
+	# make bench: the peers measured beside the agent (runqlat, opensnoop, execsnoop,
+	# syscount) and the plot
+	libbpf-tools gnuplot-nox
 )
 # kubectl (the Kubernetes tests drive the test API server with the real one): the
 # machine's own when it has one; else the apt repository's "kubectl" where one is configured

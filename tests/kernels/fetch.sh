@@ -7,32 +7,66 @@
 #   tests/kernels/fetch.sh linux-image-6.1.0-56-amd64 ./linux-image-x.deb
 #
 # An argument is a series ("6.1": the newest plain -amd64 image of that series
-# in apt's package lists), an exact package name, or a .deb file. Each kernel
+# in Debian's archive), an exact package name, or a .deb file. Each kernel
 # is extracted once (dpkg-deb -x, depmod) into $KG_KERNEL_CACHE/<version>/ and
 # reused by later runs; nothing is installed into /boot or /lib/modules. The
 # plain -amd64 flavour is the one to use: -cloud kernels lack 9p, which the
 # guests mount their root file system over.
 #
+# The packages are looked up in apt lists of the fetcher's own, kept in the
+# cache and refreshed once a day, of Debian 12's suites (bookworm, -updates,
+# -security, -backports: 6.12 comes from bookworm-security), not in this
+# machine's apt sources, which may lack some of them (a debootstrap'd system
+# has only "bookworm"). Nothing in /etc/apt is changed.
+#
 # Output: one line per argument, "ARG<TAB>VERSION<TAB>DIRECTORY".
 # Exit status 1, saying which and why, if a kernel cannot be found, downloaded
-# or extracted. Without apt's package lists for a series, the newest kernel of
-# that series already in the cache is used, and a warning says so.
+# or extracted. When the archive cannot be reached, the newest kernel of that
+# series already in the cache is used, and a warning says so.
 #
-# Environment: KG_KERNEL_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/kernel-gossip/kernels).
+# Environment: KG_KERNEL_CACHE (default ${XDG_CACHE_HOME:-~/.cache}/kernel-gossip/kernels),
+# KG_DEBIAN_MIRROR (default http://deb.debian.org).
 set -euo pipefail
 
 CACHE=${KG_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kernel-gossip/kernels}
+MIRROR=${KG_DEBIAN_MIRROR:-http://deb.debian.org}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+APT_DIR=$CACHE/apt
+APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list" -o "Dir::Etc::SourceParts=$APT_DIR/none"
+	-o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache" -o APT::Architecture=amd64
+	-o APT::Architectures::=amd64 -o APT::Sandbox::User=root)
 
 die() {
 	echo "fetch: $*" >&2
 	exit 1
 }
 
+# apt_lists - the fetcher's own package lists of Debian 12, refreshed when a
+# day old; a failed refresh keeps the old lists (or none) and warns
+apt_lists() {
+	local suite stamp=$APT_DIR/lists/.updated
+	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$APT_DIR/none"
+	[[ -r $KEYRING ]] || die "$KEYRING missing: install debian-archive-keyring"
+	{
+		for suite in bookworm bookworm-updates bookworm-backports; do
+			echo "deb [signed-by=$KEYRING] $MIRROR/debian $suite main"
+		done
+		echo "deb [signed-by=$KEYRING] $MIRROR/debian-security bookworm-security main"
+	} >"$APT_DIR/sources.list"
+	[[ -z $(find "$stamp" -mmin -1440 2>/dev/null) ]] || return 0
+	if apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1; then
+		touch "$stamp"
+	else
+		echo "fetch: warning: cannot refresh the package lists of $MIRROR (no network?):" \
+			"$(grep -m1 -E '^(E|W|Err):' "$APT_DIR/update.log" | cut -c1-200)" >&2
+	fi
+}
+
 # has_candidate PACKAGE - apt can install PACKAGE (a name apt merely knows
 # of, from a Breaks: or a version gone from the archive, has no candidate)
 has_candidate() {
 	local policy
-	policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+	policy=$(apt-cache "${APT_OPTS[@]}" policy "$1" 2>/dev/null) || return 1
 	[[ $policy =~ Candidate:\ [^\(] ]]
 }
 
@@ -40,7 +74,7 @@ has_candidate() {
 newest_package() {
 	local series=$1 re names pkg
 	re="^linux-image-${series//./\\.}\\.[0-9]+(-[0-9]+)?(\\+[a-z0-9.~]+)?-amd64\$"
-	names=$(apt-cache pkgnames "linux-image-$series." 2>/dev/null) || true
+	names=$(apt-cache "${APT_OPTS[@]}" pkgnames "linux-image-$series." 2>/dev/null) || true
 	for pkg in $(grep -E "$re" <<<"$names" | sort -rV); do
 		if has_candidate "$pkg"; then
 			echo "$pkg"
@@ -98,7 +132,7 @@ fetch_package() {
 	rm -f "$CACHE/debs/${pkg}"_*.deb
 	echo "fetch: downloading $pkg" >&2
 	# (as root apt warns it cannot drop privileges into this directory: harmless)
-	if ! (cd "$CACHE/debs" && apt-get download -q "$pkg") >"$CACHE/debs/apt.log" 2>&1; then
+	if ! (cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download -q "$pkg") >"$CACHE/debs/apt.log" 2>&1; then
 		sed 's/^/    /' "$CACHE/debs/apt.log" >&2
 		die "apt-get download $pkg failed (no network, or the package left the archive?)"
 	fi
@@ -114,6 +148,7 @@ command -v dpkg-deb >/dev/null || die "dpkg-deb missing: this runner needs a Deb
 command -v depmod >/dev/null || die "depmod missing: run scripts/install-deps.sh (package kmod)"
 [[ $# -gt 0 ]] || die "usage: fetch.sh SERIES|PACKAGE|FILE.deb..."
 mkdir -p "$CACHE" || die "cannot create the cache directory $CACHE"
+apt_lists
 
 for arg in "$@"; do
 	case $arg in
@@ -123,7 +158,7 @@ for arg in "$@"; do
 		;;
 	linux-image-*)
 		has_candidate "$arg" || [[ -f $CACHE/${arg#linux-image-}/.complete ]] ||
-			die "kernel package $arg not found in apt's package lists (apt-get update?)"
+			die "kernel package $arg not found in Debian 12's archive ($MIRROR; see $APT_DIR/update.log)"
 		ver=$(fetch_package "$arg")
 		;;
 	[0-9]*.[0-9]*)
@@ -133,10 +168,9 @@ for arg in "$@"; do
 		else
 			ver=$(newest_cached "$arg")
 			[[ -n $ver ]] || die "kernel package not found: no linux-image-$arg.*-amd64" \
-				"with an installable version in apt's package lists, and none cached in" \
-				"$CACHE (run apt-get update; the series must be in this machine's apt" \
-				"sources, e.g. 6.1 in bookworm, 6.12 in bookworm-backports)"
-			echo "fetch: warning: no linux-image-$arg.*-amd64 in apt's package lists;" \
+				"in Debian 12's archive ($MIRROR: bookworm, -updates, -security," \
+				"-backports; see $APT_DIR/update.log), and none cached in $CACHE"
+			echo "fetch: warning: no linux-image-$arg.*-amd64 in Debian 12's archive;" \
 				"using the cached $ver" >&2
 		fi
 		;;
