@@ -2,8 +2,30 @@
 /*
  * resource.c - the envelope both resources share. See resource.h.
  */
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+
 #include "json_util.h"
 #include "resource.h"
+
+/*
+ * A label value is at most 63 characters of [A-Za-z0-9._-], alphanumeric at
+ * both ends; a node name may be a DNS subdomain of up to 253. The API server
+ * rejects a whole apply (422) for one bad label, so such a node name is left
+ * out of the labels: spec.nodeName still carries it.
+ */
+static bool kg_label_value_ok(const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n == 0 || n > 63 || !isalnum((unsigned char)v[0]) || !isalnum((unsigned char)v[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("._-", v[i]))
+			return false;
+	return true;
+}
 
 json_object *kg_resource_envelope(const struct kg_resource_meta *m, const char *kind)
 {
@@ -17,7 +39,7 @@ json_object *kg_resource_envelope(const struct kg_resource_meta *m, const char *
 		kg_json_str(meta, "namespace", m->namespace_);
 	labels = kg_json_obj(meta, "labels");
 	kg_json_str(labels, "app.kubernetes.io/managed-by", "kernel-gossip");
-	if (m->node[0])
+	if (kg_label_value_ok(m->node))
 		kg_json_str(labels, "kernel.gossip.io/node", m->node);
 
 	spec = kg_json_obj(doc, "spec");

@@ -27,16 +27,12 @@ PACKAGES=(
 	# syscount) and the plot
 	libbpf-tools gnuplot-nox
 )
-# kubectl (the Kubernetes tests drive the test API server with the real one): the
-# machine's own when it has one; else the apt repository's "kubectl" where one is configured
-# (Kubernetes' pkgs.k8s.io, or Google's cloud-sdk as on this project's machines). Debian's own
-# kubernetes-client is 1.20, too old for the tests (they need 1.27 or later and say so).
-if ! command -v kubectl >/dev/null; then
-	if apt-cache show kubectl >/dev/null 2>&1; then
-		PACKAGES+=(kubectl)
-	else
-		PACKAGES+=(kubernetes-client)
-	fi
+# kubectl (the Kubernetes tests drive the test API server with the real one, 1.27 or
+# later): the machine's own when it has one; else the apt repository's "kubectl" where one
+# is configured (Kubernetes' pkgs.k8s.io, or Google's cloud-sdk as on this project's
+# machines); else Debian 13's kubectl (below). Debian 12's kubernetes-client is 1.20.
+if ! command -v kubectl >/dev/null && apt-cache show kubectl >/dev/null 2>&1; then
+	PACKAGES+=(kubectl)
 fi
 
 SUDO=
@@ -52,16 +48,52 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages present"
-	exit 0
+else
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# nginx-light's postinst tries to start nginx; no init system in containers/CI: keep it quiet
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# only promtool is wanted from the prometheus package, whose postinst starts a Prometheus
+	# server on :9090 under systemd - the agent's default metrics port: stop what we started
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# nginx-light's postinst tries to start nginx; no init system in containers/CI: keep it quiet
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# only promtool is wanted from the prometheus package, whose postinst starts a Prometheus
-# server on :9090 under systemd - the agent's default metrics port: stop what we started
-if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
-	$SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+
+# kubectl_minor - the client's minor version (0 without kubectl)
+kubectl_minor() {
+	local m=
+	if command -v kubectl >/dev/null; then
+		m=$(kubectl version --client -o json 2>/dev/null | jq -r '.clientVersion.minor // ""' | tr -cd 0-9)
+	fi
+	echo "${m:-0}"
+}
+# Debian 13's kubectl (1.32, a static Go binary that needs only libc6 >= 2.34) into
+# /usr/local/bin, from the archive Debian 12's keyring already trusts, through apt lists
+# of its own: nothing is added to this machine's apt sources or package database.
+if [ "$(kubectl_minor)" -lt 27 ]; then
+	d=/var/cache/kernel-gossip/kubectl
+	$SUDO mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/none" "$d/deb"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" |
+		$SUDO tee "$d/sources.list" >/dev/null
+	# (an empty status file: this machine's own kubectl, if any, is no candidate here)
+	$SUDO touch "$d/status"
+	apt_opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/none"
+		-o "Dir::State::Lists=$d/lists" -o "Dir::State::status=$d/status" -o "Dir::Cache=$d/cache"
+		-o APT::Sandbox::User=root)
+	echo "install-deps: kubectl $(kubectl_minor | sed 's/^0$/missing/; s/^[0-9]/1.&/') is too old" \
+		"for the Kubernetes tests (1.27+): installing Debian 13's into /usr/local/bin"
+	if $SUDO apt-get "${apt_opts[@]}" -qq update >"$d/apt.log" 2>&1 &&
+		(cd "$d/deb" && rm -f kubectl_*.deb && $SUDO apt-get "${apt_opts[@]}" -qq download kubectl) \
+			>>"$d/apt.log" 2>&1 &&
+		$SUDO dpkg-deb -x "$d"/deb/kubectl_*.deb "$d/x" &&
+		$SUDO install -m 0755 "$d/x/usr/bin/kubectl" /usr/local/bin/kubectl; then
+		echo "install-deps: $(/usr/local/bin/kubectl version --client 2>/dev/null | head -n 1)"
+	else
+		echo "install-deps: warning: could not fetch Debian 13's kubectl (see $d/apt.log);" \
+			"the Kubernetes tests will fail saying kubectl is too old" >&2
+	fi
+	$SUDO rm -rf "$d/x" "$d"/deb/*.deb
 fi
 echo "install-deps: done"

@@ -999,6 +999,24 @@ START_TEST(test_envelope)
 	ASSERT_STR(j, "spec.containerID", "");
 	ASSERT_STR(j, "spec.cgroupPath", "");
 	json_object_put(j);
+
+	/* a node name that is no valid label value: in spec only (else the apply gets a 422) */
+	memset(m.node, 'a', 100);
+	m.node[100] = '\0';
+	j = kg_resource_envelope(&m, KG_KIND_WHISPER);
+	ck_assert_int_eq(jkeys(j, "metadata.labels"), 1);
+	ck_assert_int_eq(strlen(json_object_get_string(jget(j, "spec.nodeName"))), 100);
+	json_object_put(j);
+	snprintf(m.node, sizeof(m.node), "ip-10-0-0-1.ec2.internal");
+	j = kg_resource_envelope(&m, KG_KIND_WHISPER);
+	{
+		json_object *v;
+
+		ck_assert(json_object_object_get_ex(jget(j, "metadata.labels"), "kernel.gossip.io/node",
+						    &v));
+		ck_assert_str_eq(json_object_get_string(v), "ip-10-0-0-1.ec2.internal");
+	}
+	json_object_put(j);
 }
 END_TEST
 
