@@ -72,7 +72,8 @@ kubectl_minor() {
 # Debian 13's kubectl (1.32, a static Go binary that needs only libc6 >= 2.34) into
 # /usr/local/bin, from the archive Debian 12's keyring already trusts, through apt lists
 # of its own: nothing is added to this machine's apt sources or package database.
-if [ "$(kubectl_minor)" -lt 27 ]; then
+have=$(kubectl_minor)
+if [ "$have" -lt 27 ]; then
 	d=/var/cache/kernel-gossip/kubectl
 	$SUDO mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/none" "$d/deb"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" |
@@ -82,8 +83,10 @@ if [ "$(kubectl_minor)" -lt 27 ]; then
 	apt_opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/none"
 		-o "Dir::State::Lists=$d/lists" -o "Dir::State::status=$d/status" -o "Dir::Cache=$d/cache"
 		-o APT::Sandbox::User=root)
-	echo "install-deps: kubectl $(kubectl_minor | sed 's/^0$/missing/; s/^[0-9]/1.&/') is too old" \
-		"for the Kubernetes tests (1.27+): installing Debian 13's into /usr/local/bin"
+	what="kubectl 1.$have is too old"
+	[ "$have" != 0 ] || what="no kubectl"
+	echo "install-deps: $what for the Kubernetes tests (they need 1.27+):" \
+		"installing Debian 13's into /usr/local/bin"
 	if $SUDO apt-get "${apt_opts[@]}" -qq update >"$d/apt.log" 2>&1 &&
 		(cd "$d/deb" && rm -f kubectl_*.deb && $SUDO apt-get "${apt_opts[@]}" -qq download kubectl) \
 			>>"$d/apt.log" 2>&1 &&
