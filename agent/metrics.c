@@ -232,7 +232,8 @@ const char *kg_counter_name(unsigned counter)
 		[KG_CNT_BIRTH_MAP_FULL] = "births_map_full",
 		[KG_CNT_SCHED_MAP_FULL] = "sched_map_full", [KG_CNT_CFS_MAP_FULL] = "cfs_map_full",
 		[KG_CNT_EPISODE_MAP_FULL] = "episodes_map_full",
-		[KG_CNT_ARGS_MAP_FULL] = "sys_args_map_full", [KG_CNT_EVENTS] = "events",
+		[KG_CNT_ARGS_MAP_FULL] = "sys_args_map_full",
+		[KG_CNT_TSTAMP_MAP_FULL] = "tstamp_map_full", [KG_CNT_EVENTS] = "events",
 	};
 
 	return counter < KG_CNT_MAX && names[counter] ? names[counter] : "unknown";
@@ -275,7 +276,7 @@ static void kg_metrics_agent(struct kg_prom *p, const struct kg_metrics_snap *s)
 	}
 	F("bpf_map_full_total", "counter",
 	  "Updates the BPF programs could not make because a map was full, by map.");
-	for (unsigned k = KG_CNT_BIRTH_MAP_FULL; k <= KG_CNT_ARGS_MAP_FULL; k++)
+	for (unsigned k = KG_CNT_BIRTH_MAP_FULL; k <= KG_CNT_TSTAMP_MAP_FULL; k++)
 		kg_prom_u64(p, M("bpf_map_full_total"), s->counters[k], 1, "map",
 			    kg_counter_name(k));
 	F("bpf_ring_missing_total", "counter",

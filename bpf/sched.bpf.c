@@ -11,8 +11,8 @@
  * kernel accounts them, with no wakeup hook and no per-task map.
  *
  * The same switch also sees CFS throttling: the task that goes off CPU
- * because its group ran out of quota. Throttled tasks are stamped in task
- * storage so that their wait until they run again is charged to the
+ * because its group ran out of quota. Throttled tasks are stamped in
+ * kg_tstamp (common.bpf.h) so that their wait until they run again is charged to the
  * run-queue delay (since 6.18 a throttled task leaves the run queue, so the
  * kernel's own run_delay no longer includes that wait). When no fentry hook
  * is available the switch also opens throttle episodes (throttle.bpf.h).
@@ -27,17 +27,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct kg_sched_stats);
 } kg_sched SEC(".maps");
-
-/* When a throttled task was taken off CPU, in run-queue clock. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} kg_tstamp SEC(".maps");
-
-/* throttled tasks stamped and not yet back on a CPU: skip the storage lookup when 0 */
-volatile __s64 kg_stamps_outstanding = 0;
 
 static __always_inline struct kg_sched_stats *kg_sched_of(__u64 cgid)
 {
@@ -113,14 +102,15 @@ int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 				s->throttled_tasks++;
 		}
 		if (throttled) {
-			__u64 *stamp = bpf_task_storage_get(&kg_tstamp, prev, 0,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+			__u32 tid = prev->pid;
+			__u64 *stamp = bpf_map_lookup_elem(&kg_tstamp, &tid);
 
-			if (stamp) {
-				if (!*stamp)
-					__sync_fetch_and_add(&kg_stamps_outstanding, 1);
+			if (stamp)
 				*stamp = now;
-			}
+			else if (!bpf_map_update_elem(&kg_tstamp, &tid, &now, BPF_NOEXIST))
+				__sync_fetch_and_add(&kg_stamps_outstanding, 1);
+			else
+				kg_count(KG_CNT_TSTAMP_MAP_FULL);
 			if (kg_episode_hook == KG_EPISODE_SWITCH)
 				kg_switch_open_episodes(prev);
 		}
@@ -130,16 +120,17 @@ int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		__u64 queued = next->sched_info.last_queued, start = queued, held = 0;
 
 		if (kg_stamps_outstanding > 0) {
-			__u64 *stamp = bpf_task_storage_get(&kg_tstamp, next, 0, 0);
+			__u32 tid = next->pid;
+			__u64 *stamp = bpf_map_lookup_elem(&kg_tstamp, &tid), stamped;
 
-			if (stamp && *stamp) {
+			if (stamp) {
+				stamped = *stamp;
 				/* held by the throttle from the stamp until re-queued */
-				if (queued > *stamp)
-					held = queued - *stamp;
-				if (!queued || *stamp < queued)
-					start = *stamp;
-				*stamp = 0;
-				__sync_fetch_and_add(&kg_stamps_outstanding, -1);
+				if (queued > stamped)
+					held = queued - stamped;
+				if (!queued || stamped < queued)
+					start = stamped;
+				kg_tstamp_forget(tid);
 			}
 		}
 		if (start && now > start) {

@@ -216,6 +216,7 @@ enum kg_counter {
 	KG_CNT_CFS_MAP_FULL,
 	KG_CNT_EPISODE_MAP_FULL,
 	KG_CNT_ARGS_MAP_FULL,		/* syscall arguments could not be kept until exit */
+	KG_CNT_TSTAMP_MAP_FULL,		/* a throttled task's wait could not be stamped */
 	KG_CNT_EVENTS,			/* events submitted */
 	KG_CNT_MAX,
 };

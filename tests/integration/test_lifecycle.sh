@@ -17,9 +17,8 @@
 #   kg_episodes  open throttle episodes (value: cgroup id)
 # With KG_LIFECYCLE_STRICT=1 (the kernel matrix's guests, where nothing else
 # runs) the per-start and per-task maps must be empty outright: kg_births,
-# kg_sys_args, kg_episodes, no throttled task still stamped
-# (kg_stamps_outstanding in .bss: kg_tstamp is task storage, which bpftool
-# cannot dump and the kernel frees with each task), and the syscall counters
+# kg_sys_args, kg_episodes, no throttled task still stamped (kg_tstamp, and
+# its count kg_stamps_outstanding in .bss), and the syscall counters
 # detached again (the agent keeps them attached for --birth-max-ms after a
 # pod cgroup appears, for the containers that follow it: 15 s here).
 set -euo pipefail
@@ -161,9 +160,9 @@ leftovers() {
 entries() {	# MAP -> number of entries
 	kg_agent_map_dump "$1" | jq length
 }
-stamps() {
-	kg_agent_map_dump kernel_g.bss |
-		jq '[.[0].value[".bss"][] | .kg_stamps_outstanding // empty] | first // 0'
+stamps() {	# stamped throttled tasks: "ENTRIES COUNTER" (kg_tstamp, kg_stamps_outstanding)
+	echo "$(entries kg_tstamp)" "$(kg_agent_map_dump kernel_g.bss |
+		jq '[.[0].value[".bss"][] | .kg_stamps_outstanding // empty] | first // 0')"
 }
 sys_links() {	# links of the agent's syscall counters
 	local n=0 id name prog
@@ -196,10 +195,10 @@ n_eps=$(entries kg_episodes)
 n_stamps=$(stamps)
 n_links=$(sys_links)
 echo "  ==   entries left: kg_births $n_births, kg_sys_args $n_args, kg_episodes $n_eps;" \
-	"stamped throttled tasks $n_stamps; syscall counter links $n_links"
+	"stamped throttled tasks (entries, count) $n_stamps; syscall counter links $n_links"
 if [[ $STRICT == 1 ]]; then
 	deadline=$((SECONDS + 25))
-	while [[ $n_births != 0 || $n_args != 0 || $n_eps != 0 || $n_stamps != 0 || $n_links != 0 ]]; do
+	while [[ $n_births != 0 || $n_args != 0 || $n_eps != 0 || $n_stamps != "0 0" || $n_links != 0 ]]; do
 		((SECONDS < deadline)) || break
 		sleep 1
 		n_births=$(entries kg_births) n_args=$(entries kg_sys_args) n_eps=$(entries kg_episodes)
@@ -208,7 +207,7 @@ if [[ $STRICT == 1 ]]; then
 	kg_check "kg_births is empty ($n_births)" [ "$n_births" = 0 ]
 	kg_check "kg_sys_args is empty ($n_args)" [ "$n_args" = 0 ]
 	kg_check "kg_episodes is empty ($n_eps)" [ "$n_eps" = 0 ]
-	kg_check "no throttled task left stamped ($n_stamps)" [ "$n_stamps" = 0 ]
+	kg_check "no throttled task left stamped (kg_tstamp entries, count: $n_stamps)" [ "$n_stamps" = "0 0" ]
 	kg_check "the syscall counters are detached ($n_links links)" [ "$n_links" = 0 ]
 	summary+="; kg_births, kg_sys_args, kg_episodes empty, 0 stamped tasks, syscall counters detached"
 fi

@@ -163,9 +163,11 @@ echo "$KDIR" >"$RUN/kdir"
 } >"$RUN/cmd.sh"
 
 if [[ $VERBOSE == 1 ]]; then klog=loglevel=7; else klog="quiet loglevel=2"; fi
-# panic_on_oops: an oops in a guest is a failed kernel, not a detail to miss;
-# panic=-1 reboots at once and -no-reboot turns that into QEMU's exit
-APPEND="console=ttyS0 rdinit=/init panic=-1 panic_on_oops=1 mitigations=off $klog"
+# panic_on_oops, softlockup_panic: an oops or a CPU stuck in the kernel is a
+# failed run to end at once with the reason, not a detail to miss or a wait
+# for the timeout; panic=-1 reboots at once and -no-reboot turns that into
+# QEMU's exit
+APPEND="console=ttyS0 rdinit=/init panic=-1 panic_on_oops=1 softlockup_panic=1 mitigations=off $klog"
 
 t0=$SECONDS
 set +e
@@ -199,7 +201,7 @@ if [[ $qrc != 0 ]]; then
 	sed 's/^/    /' "$RUN/qemu.stderr" >&2
 	exit 125
 fi
-panic_re='^\[ *[0-9]+\.[0-9]+\] (Kernel panic|BUG: |Oops|general protection fault)'
+panic_re='^\[ *[0-9]+\.[0-9]+\] (Kernel panic|BUG: |watchdog: BUG: |Oops|general protection fault)'
 if grep -qE "$panic_re" "$RUN/console.log"; then
 	echo "vm: error: the guest kernel $KVER panicked: $(grep -m1 -E "$panic_re" "$RUN/console.log")" >&2
 	tail_console 40
