@@ -98,9 +98,10 @@ KG_MAP(struct {
  * When a throttled task was taken off CPU, in run-queue clock, by thread id
  * (sched.bpf.c), until it runs again or exits. A preallocated hash, not task
  * storage: sched_switch runs under the run-queue lock, and task storage
- * allocates an element on first use there (kmalloc before 6.5); an
- * allocation that wakes kswapd takes a run-queue lock and can deadlock the
- * CPU (seen on 6.1 as a soft lockup). A preallocated map never allocates.
+ * allocates an element on a task's first use there (with kmalloc on 6.1;
+ * later kernels use the BPF memory allocator); an allocation that wakes
+ * kswapd takes a run-queue lock and can deadlock the CPU (a soft lockup in
+ * the 6.1 guest is the likely case). A preallocated map never allocates.
  */
 KG_MAP(struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
