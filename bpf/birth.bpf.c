@@ -310,9 +310,6 @@ int BPF_PROG(kg_exit, struct task_struct *p)
 	struct kg_fork_event *e;
 	void *ring;
 
-	/* a task killed while throttled takes its stamp with it (any cgroup) */
-	if (kg_stamps_outstanding > 0)
-		kg_tstamp_forget(BPF_CORE_READ(p, pid));
 	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
 		return 0;	/* threads: only whole processes matter here */
 	cgid = kg_current_cgid();

@@ -94,32 +94,7 @@ KG_MAP(struct {
 	__type(value, struct kg_scratch);
 }, kg_scratch_map);
 
-/*
- * When a throttled task was taken off CPU, in run-queue clock, by thread id
- * (sched.bpf.c), until it runs again or exits. A preallocated hash, not task
- * storage: sched_switch runs under the run-queue lock, and task storage
- * allocates an element on a task's first use there (with kmalloc on 6.1;
- * later kernels use the BPF memory allocator); an allocation that wakes
- * kswapd takes a run-queue lock and can deadlock the CPU (a soft lockup in
- * the 6.1 guest is the likely case). A preallocated map never allocates.
- */
-KG_MAP(struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u64);
-}, kg_tstamp);
-
-/* entries in kg_tstamp: the hot path skips its lookups while there are none */
-KG_GLOBAL(volatile __s64 kg_stamps_outstanding, 0);
-
 /* ---- helpers ---- */
-
-static __always_inline void kg_tstamp_forget(__u32 tid)
-{
-	if (!bpf_map_delete_elem(&kg_tstamp, &tid))
-		__sync_fetch_and_add(&kg_stamps_outstanding, -1);
-}
 
 static __always_inline void kg_count(enum kg_counter c)
 {

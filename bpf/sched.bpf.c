@@ -8,11 +8,11 @@
  * /proc/<pid>/schedstat): last_queued is when the task became runnable,
  * last_arrival when it last got a CPU. Subtracting them from the run-queue
  * clock at the switch gives on-CPU time and run-queue delay exactly as the
- * kernel accounts them, with no wakeup hook and no per-task map.
+ * kernel accounts them, with no wakeup hook and no map of every task.
  *
  * The same switch also sees CFS throttling: the task that goes off CPU
  * because its group ran out of quota. Throttled tasks are stamped in
- * kg_tstamp (common.bpf.h) so that their wait until they run again is charged to the
+ * kg_tstamp so that their wait until they run again is charged to the
  * run-queue delay (since 6.18 a throttled task leaves the run queue, so the
  * kernel's own run_delay no longer includes that wait). When no fentry hook
  * is available the switch also opens throttle episodes (throttle.bpf.h).
@@ -27,6 +27,25 @@ struct {
 	__type(key, __u64);
 	__type(value, struct kg_sched_stats);
 } kg_sched SEC(".maps");
+
+/*
+ * When a throttled task was taken off CPU, in run-queue clock, by thread id,
+ * until it runs again (a task must run to exit, so every stamp is taken back
+ * here). A preallocated hash, not task storage: this program runs under the
+ * run-queue lock, and task storage allocates on a task's first use (kmalloc
+ * on 6.1); an allocation that wakes kswapd takes a run-queue lock and can
+ * deadlock the CPU (the likely cause of a soft lockup seen in a 6.1 guest).
+ * A preallocated map never allocates.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} kg_tstamp SEC(".maps");
+
+/* entries in kg_tstamp: the switch skips its lookup of next while there are none */
+volatile __s64 kg_stamps_outstanding = 0;
 
 static __always_inline struct kg_sched_stats *kg_sched_of(__u64 cgid)
 {
@@ -130,7 +149,8 @@ int BPF_PROG(kg_sched_switch, bool preempt, struct task_struct *prev, struct tas
 					held = queued - stamped;
 				if (!queued || stamped < queued)
 					start = stamped;
-				kg_tstamp_forget(tid);
+				if (!bpf_map_delete_elem(&kg_tstamp, &tid))
+					__sync_fetch_and_add(&kg_stamps_outstanding, -1);
 			}
 		}
 		if (start && now > start) {

@@ -17,39 +17,28 @@ trap 'kg_agent_kill; kg_cleanup_all' EXIT
 tmp=$(kg_tmpdir)
 out=$tmp/out
 
-# expect_exit CODE PATTERN CMD... : CMD exits with CODE and says PATTERN on stderr
-expect_exit() {
-	local code=$1 pattern=$2 rc=0
-	shift 2
-	"$@" >"$tmp/stdout" 2>"$tmp/stderr" || rc=$?
-	[[ $rc == "$code" ]] || kg_fail "exit $rc (want $code) from: $* -- $(cat "$tmp/stderr")"
-	grep -q -- "$pattern" "$tmp/stderr" "$tmp/stdout" ||
-		kg_fail "no \"$pattern\" in the output of: $* -- $(cat "$tmp/stderr")"
-	kg_pass "exit $code, \"$pattern\": ${*#"$KG_AGENT"}"
-}
-
 echo "agent: flags and configuration errors"
-expect_exit 0 "KG_TRACK_CGROUPS" "$KG_AGENT" --help
-expect_exit 0 "kernel-gossip-agent " "$KG_AGENT" --version
-expect_exit 2 "unknown argument --bogus" "$KG_AGENT" --bogus
-expect_exit 2 "flag --window-s=0: must be between 1 and 3600" "$KG_AGENT" --window-s 0
-expect_exit 2 "must be a power of two" "$KG_AGENT" --ring-bytes 5000
-expect_exit 2 "a cgroup path prefix starts with '/'" "$KG_AGENT" --track-cgroup kubepods
-expect_exit 2 "environment variable KG_SAMPLE_MS=abc: expected a whole number" \
+kg_expect_exit 0 "KG_TRACK_CGROUPS" "$KG_AGENT" --help
+kg_expect_exit 0 "kernel-gossip-agent " "$KG_AGENT" --version
+kg_expect_exit 2 "unknown argument --bogus" "$KG_AGENT" --bogus
+kg_expect_exit 2 "flag --window-s=0: must be between 1 and 3600" "$KG_AGENT" --window-s 0
+kg_expect_exit 2 "must be a power of two" "$KG_AGENT" --ring-bytes 5000
+kg_expect_exit 2 "a cgroup path prefix starts with '/'" "$KG_AGENT" --track-cgroup kubepods
+kg_expect_exit 2 "environment variable KG_SAMPLE_MS=abc: expected a whole number" \
 	env KG_SAMPLE_MS=abc "$KG_AGENT"
-expect_exit 2 "flag --log-level needs a value" "$KG_AGENT" --log-level
+kg_expect_exit 2 "flag --log-level needs a value" "$KG_AGENT" --log-level
 
 echo "agent: clear failures"
-expect_exit 1 "missing capabilities: need CAP_BPF and CAP_PERFMON" \
+kg_expect_exit 1 "missing capabilities: need CAP_BPF and CAP_PERFMON" \
 	setpriv --bounding-set -all "$KG_AGENT" --output-dir "$out"
-expect_exit 1 "missing capability CAP_DAC_READ_SEARCH" \
+kg_expect_exit 1 "missing capability CAP_DAC_READ_SEARCH" \
 	setpriv --bounding-set -dac_read_search "$KG_AGENT" --output-dir "$out"
-expect_exit 1 "cannot create output directory /proc/kg-nope" \
+kg_expect_exit 1 "cannot create output directory /proc/kg-nope" \
 	"$KG_AGENT" --output-dir /proc/kg-nope
-expect_exit 1 "kernel BTF not found at /sys/kernel/btf/vmlinux" \
+kg_expect_exit 1 "kernel BTF not found at /sys/kernel/btf/vmlinux" \
 	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$0" --output-dir "$1"' \
 	"$KG_AGENT" "$out"
-expect_exit 1 "cannot open cgroup mount" \
+kg_expect_exit 1 "cannot open cgroup mount" \
 	unshare -m sh -c 'mount -t tmpfs none /sys/fs/cgroup && exec "$0" --output-dir "$1"' \
 	"$KG_AGENT" "$out"
 
@@ -70,21 +59,11 @@ grep -q 'event=agent.started .*throttle_episodes=[a-z_/]* episode_hook_reason=' 
 	kg_fail "the start line does not say which throttle hook was chosen and why"
 kg_pass "start-up log names the throttle-episode hook and why"
 
-# (this agent's own links and programs: other agents may run on the machine)
-sys_links() {	# number of links of the syscall counters (0 when detached)
-	local id name prog n=0
-	local -A name_of=()
-	while read -r id name; do name_of[$id]=$name; done < <(kg_agent_bpf_names prog)
-	while read -r _ prog; do
-		[[ ${name_of[$prog]:-} == kg_sys_e* ]] && n=$((n + 1))
-	done < <(kg_agent_bpf_ids link)
-	echo "$n"
-}
-kg_check "syscall counters detached while no container starts" [ "$(sys_links)" = 0 ]
+kg_check "syscall counters detached while no container starts" [ "$(kg_agent_sys_links)" = 0 ]
 uid=$(kg_new_uid)
 kg_pod_cgroup_create "$(kg_cgpath_cgroupfs besteffort "$uid" x | xargs dirname)"
 deadline=$((SECONDS + 5))
-until [[ $(sys_links) == 2 ]]; do
+until [[ $(kg_agent_sys_links) == 2 ]]; do
 	((SECONDS < deadline)) || kg_fail "syscall counters not attached after a pod cgroup appeared"
 	sleep 0.05
 done

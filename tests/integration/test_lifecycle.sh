@@ -164,15 +164,6 @@ stamps() {	# stamped throttled tasks: "ENTRIES COUNTER" (kg_tstamp, kg_stamps_ou
 	echo "$(entries kg_tstamp)" "$(kg_agent_map_dump kernel_g.bss |
 		jq '[.[0].value[".bss"][] | .kg_stamps_outstanding // empty] | first // 0')"
 }
-sys_links() {	# links of the agent's syscall counters
-	local n=0 id name prog
-	local -A name_of=()
-	while read -r id name; do name_of[$id]=$name; done < <(kg_agent_bpf_names prog)
-	while read -r _ prog; do
-		[[ ${name_of[$prog]:-} == kg_sys_e* ]] && n=$((n + 1))
-	done < <(kg_agent_bpf_ids link)
-	echo "$n"
-}
 
 # births settle within --birth-quiet-ms of their removal; kg_cfs entries go
 # once their cgroup is gone and its counters have not moved for 10 s
@@ -193,7 +184,7 @@ n_births=$(entries kg_births)
 n_args=$(entries kg_sys_args)
 n_eps=$(entries kg_episodes)
 n_stamps=$(stamps)
-n_links=$(sys_links)
+n_links=$(kg_agent_sys_links)
 echo "  ==   entries left: kg_births $n_births, kg_sys_args $n_args, kg_episodes $n_eps;" \
 	"stamped throttled tasks (entries, count) $n_stamps; syscall counter links $n_links"
 if [[ $STRICT == 1 ]]; then
@@ -202,7 +193,7 @@ if [[ $STRICT == 1 ]]; then
 		((SECONDS < deadline)) || break
 		sleep 1
 		n_births=$(entries kg_births) n_args=$(entries kg_sys_args) n_eps=$(entries kg_episodes)
-		n_stamps=$(stamps) n_links=$(sys_links)
+		n_stamps=$(stamps) n_links=$(kg_agent_sys_links)
 	done
 	kg_check "kg_births is empty ($n_births)" [ "$n_births" = 0 ]
 	kg_check "kg_sys_args is empty ($n_args)" [ "$n_args" = 0 ]

@@ -69,17 +69,6 @@ free_port() {
 	kg_fail "no free TCP port"
 }
 
-# expect_exit CODE PATTERN CMD... : CMD exits with CODE and says PATTERN
-expect_exit() {
-	local code=$1 pattern=$2 rc=0
-	shift 2
-	"$@" >"$tmp/stdout" 2>"$tmp/stderr" || rc=$?
-	[[ $rc == "$code" ]] || kg_fail "exit $rc (want $code) from: $* -- $(tail -3 "$tmp/stderr")"
-	grep -qF -- "$pattern" "$tmp/stderr" "$tmp/stdout" ||
-		kg_fail "no \"$pattern\" in the output of: $* -- $(tail -3 "$tmp/stderr")"
-	kg_pass "exit $code, \"$pattern\": ${*#"$KG_AGENT"}"
-}
-
 # wait_for DESC TIMEOUT_S CMD... : until CMD succeeds
 wait_for() {
 	local desc=$1 deadline=$((SECONDS + $2))
@@ -101,26 +90,26 @@ scrape() {
 
 echo "operability: configuration (bad values exit 2 and say which)"
 long=/$(printf 'x%.0s' {1..120})
-expect_exit 0 "KG_DEBUG_SOCKET]" "$KG_AGENT" --help
-grep -qF -- "--metrics-addr IP:PORT" "$tmp/stdout" && grep -qF "KG_METRICS_ADDR]" "$tmp/stdout" &&
-	grep -qF "KG_PIN]" "$tmp/stdout" && grep -qF "(default /run/kernel-gossip/debug.sock" "$tmp/stdout" &&
-	grep -qF "(default 127.0.0.1:9090" "$tmp/stdout" || kg_fail "--help does not document the new settings"
+kg_expect_exit 0 "KG_DEBUG_SOCKET]" "$KG_AGENT" --help
+grep -qF -- "--metrics-addr IP:PORT" "$tmp/expect.stdout" && grep -qF "KG_METRICS_ADDR]" "$tmp/expect.stdout" &&
+	grep -qF "KG_PIN]" "$tmp/expect.stdout" && grep -qF "(default /run/kernel-gossip/debug.sock" "$tmp/expect.stdout" &&
+	grep -qF "(default 127.0.0.1:9090" "$tmp/expect.stdout" || kg_fail "--help does not document the new settings"
 kg_pass "--help documents --debug-socket, --metrics-addr and --pin with their defaults"
-expect_exit 2 "invalid flag --debug-socket=debug.sock: expected an absolute path or off" \
+kg_expect_exit 2 "invalid flag --debug-socket=debug.sock: expected an absolute path or off" \
 	"$KG_AGENT" --debug-socket debug.sock
-expect_exit 2 "invalid flag --debug-socket=/run/kernel-gossip/: names a directory, not a socket" \
+kg_expect_exit 2 "invalid flag --debug-socket=/run/kernel-gossip/: names a directory, not a socket" \
 	"$KG_AGENT" --debug-socket /run/kernel-gossip/
-expect_exit 2 "invalid environment variable KG_DEBUG_SOCKET=$long: longer than 107 bytes" \
+kg_expect_exit 2 "invalid environment variable KG_DEBUG_SOCKET=$long: longer than 107 bytes" \
 	env KG_DEBUG_SOCKET="$long" "$KG_AGENT"
-expect_exit 2 "flag --debug-socket needs a value (PATH)" "$KG_AGENT" --debug-socket
+kg_expect_exit 2 "flag --debug-socket needs a value (PATH)" "$KG_AGENT" --debug-socket
 for bad in localhost:9090 127.0.0.1:0 127.0.0.1:65536 ::1:9090 9090 :9090 127.0.0.1 "1.2.3.4:90x"; do
-	expect_exit 2 "invalid flag --metrics-addr=$bad: expected IPv4:PORT, [IPv6]:PORT (port 1-65535) or off" \
+	kg_expect_exit 2 "invalid flag --metrics-addr=$bad: expected IPv4:PORT, [IPv6]:PORT (port 1-65535) or off" \
 		"$KG_AGENT" --metrics-addr "$bad"
 done
-expect_exit 2 "invalid environment variable KG_METRICS_ADDR=abc: expected IPv4:PORT" \
+kg_expect_exit 2 "invalid environment variable KG_METRICS_ADDR=abc: expected IPv4:PORT" \
 	env KG_METRICS_ADDR=abc "$KG_AGENT"
-expect_exit 2 "invalid flag --pin=yes: expected true or false" "$KG_AGENT" --pin=yes
-expect_exit 2 "invalid environment variable KG_PIN=2: expected true or false" env KG_PIN=2 "$KG_AGENT"
+kg_expect_exit 2 "invalid flag --pin=yes: expected true or false" "$KG_AGENT" --pin=yes
+kg_expect_exit 2 "invalid environment variable KG_PIN=2: expected true or false" env KG_PIN=2 "$KG_AGENT"
 
 echo "operability: the agent with its debug socket, /metrics and pins"
 port=$(free_port)
@@ -142,11 +131,11 @@ $CLIENT pipeline "$SOCK" 2000 | sed 's/^/  /' || kg_fail "pipelined requests"
 $CLIENT many "$SOCK" 16 | sed 's/^/  /' || kg_fail "too many clients"
 
 echo "operability: permission"
-expect_exit 1 "permission denied on $SOCK: the agent's debug socket is for root" \
+kg_expect_exit 1 "permission denied on $SOCK: the agent's debug socket is for root" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$KGCTL" status
 # past the file mode (CAP_DAC_OVERRIDE), the peer-credential check still refuses
 for i in $(seq 1 15); do
-	expect_exit 1 "the agent refused: permission denied: uid 65534 is not root" \
+	kg_expect_exit 1 "the agent refused: permission denied: uid 65534 is not root" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override \
 		--ambient-caps=+dac_override "$KGCTL" status >/dev/null
 done
@@ -157,11 +146,11 @@ logged=$(grep -c 'event=debug.refused' "$(kg_agent_log)" || true)
 kg_check "repeated refusals rate-limited in the log ($logged of 15 lines)" [ "$logged" = 10 ]
 
 echo "operability: kgctl without an agent"
-expect_exit 1 "no agent is listening on $tmp/none.sock" "$KGCTL" --socket "$tmp/none.sock" status
-grep -qF "is the agent running?" "$tmp/stderr" || kg_fail "no hint that the agent may not run"
-expect_exit 1 "is the agent running?" env KG_DEBUG_SOCKET="$tmp/none.sock" "$KGCTL" births
-expect_exit 2 "Usage: kgctl" "$KGCTL"
-expect_exit 2 "Usage: kgctl" "$KGCTL" explain
+kg_expect_exit 1 "no agent is listening on $tmp/none.sock" "$KGCTL" --socket "$tmp/none.sock" status
+grep -qF "is the agent running?" "$tmp/expect.stderr" || kg_fail "no hint that the agent may not run"
+kg_expect_exit 1 "is the agent running?" env KG_DEBUG_SOCKET="$tmp/none.sock" "$KGCTL" births
+kg_expect_exit 2 "Usage: kgctl" "$KGCTL"
+kg_expect_exit 2 "Usage: kgctl" "$KGCTL" explain
 
 echo "operability: kgctl status"
 "$KGCTL" status >"$tmp/status.txt" || kg_fail "kgctl status failed"
@@ -183,7 +172,7 @@ kg_check "status: one drop counter per CPU" \
 	[ "$(jq '.ring.dropsPerCpu | length' "$tmp/status.json")" = "$(jq .ring.cpus "$tmp/status.json")" ]
 "$KGCTL" raw '{"cmd":"status","id":"r"}' | jq -e '.id == "r" and .ok' >/dev/null ||
 	kg_fail "kgctl raw"
-expect_exit 1 "unknown request" "$KGCTL" raw '{"cmd":"nope"}'
+kg_expect_exit 1 "unknown request" "$KGCTL" raw '{"cmd":"nope"}'
 
 echo "operability: bpftool sees named programs, pinned programs and maps"
 id=$(jq '.programs[] | select(.name == "kg_sched_switch") | .id' "$tmp/status.json")
@@ -252,7 +241,7 @@ kg_pass "kgctl explain <uid>: the certificate's insights"
 "$KGCTL" -o json explain "pod-$uid" | jq -e '.resources[0].insights[0].rule == "start-cost"' >/dev/null ||
 	kg_fail "kgctl explain pod-<uid> -o json"
 kg_pass "kgctl explain by name, -o json: rule start-cost"
-expect_exit 1 "nothing known about pod \"no-such-pod\"" "$KGCTL" explain no-such-pod
+kg_expect_exit 1 "nothing known about pod \"no-such-pod\"" "$KGCTL" explain no-such-pod
 "$KGCTL" whispers | grep -q "^pod-$tuid-cpu-throttle " || kg_fail "kgctl whispers: $("$KGCTL" whispers)"
 kg_pass "kgctl whispers lists the throttled pod"
 "$KGCTL" explain "$tuid" >"$tmp/explain2.txt"
@@ -357,15 +346,15 @@ kg_check "debug_watch_events_dropped_total = $dropped or more" \
 promtool check metrics <"$tmp/metrics" >/dev/null 2>&1 || kg_fail "promtool after the flood"
 
 echo "operability: runtime conflicts exit 1"
-expect_exit 1 "another agent is serving the debug socket $SOCK" \
+kg_expect_exit 1 "another agent is serving the debug socket $SOCK" \
 	"$KG_AGENT" --output-dir "$out" --debug-socket "$SOCK" --metrics-addr off
-expect_exit 1 "cannot serve /metrics on 127.0.0.1:$port" \
+kg_expect_exit 1 "cannot serve /metrics on 127.0.0.1:$port" \
 	"$KG_AGENT" --output-dir "$out" --debug-socket "$tmp/second/debug.sock" --metrics-addr "127.0.0.1:$port"
-expect_exit 1 "refusing to put the debug socket in /tmp: others can write to it" \
+kg_expect_exit 1 "refusing to put the debug socket in /tmp: others can write to it" \
 	"$KG_AGENT" --output-dir "$out" --debug-socket "/tmp/kg-op-$$.sock" --metrics-addr off
 mkdir -m 700 "$tmp/notsock"
 : >"$tmp/notsock/debug.sock"
-expect_exit 1 "$tmp/notsock/debug.sock exists and is not a socket" \
+kg_expect_exit 1 "$tmp/notsock/debug.sock exists and is not a socket" \
 	"$KG_AGENT" --output-dir "$out" --debug-socket "$tmp/notsock/debug.sock" --metrics-addr off
 kg_check "the running agent still serves" [ -S "$SOCK" ]
 "$KGCTL" status >/dev/null || kg_fail "the running agent stopped serving"
@@ -396,7 +385,7 @@ while left=$(left_ids); [[ -n $left ]]; do
 done
 kg_check "none of the agent's $(wc -w <<<"$prog_ids") programs left (no pin keeps one loaded)" [ -z "$left" ]
 grep -q 'event=pin.removed' "$(kg_agent_log)" || kg_fail "no pin.removed line"
-expect_exit 1 "no agent is listening on $SOCK" "$KGCTL" status
+kg_expect_exit 1 "no agent is listening on $SOCK" "$KGCTL" status
 
 echo "operability: after SIGKILL, the next start cleans up"
 kg_agent_start "$out" --debug-socket "$SOCK" --metrics-addr off --pin
@@ -405,7 +394,7 @@ wait "$KG_AGENT_PID" 2>/dev/null || true
 KG_AGENT_PID=
 kg_check "a killed agent leaves its socket file" [ -S "$SOCK" ]
 kg_check "... and its pins" [ -e "$PIN_DIR/progs/kg_sched_switch" ]
-expect_exit 1 "no agent is listening on $SOCK" "$KGCTL" status
+kg_expect_exit 1 "no agent is listening on $SOCK" "$KGCTL" status
 kg_agent_start "$out" --debug-socket "$SOCK" --metrics-addr off --pin
 grep -q 'event=debug.stale_socket_removed' "$(kg_agent_log)" || kg_fail "stale socket not replaced"
 grep -q 'event=pin.stale_removed' "$(kg_agent_log)" || kg_fail "stale pins not removed"

@@ -100,6 +100,20 @@ kg_agent_kill() {
 	KG_AGENT_PID=
 }
 
+# kg_expect_exit CODE TEXT CMD... - CMD exits with CODE and says TEXT (a fixed
+# string) on stderr or stdout, which stay in $(kg_tmpdir)/expect.{stdout,stderr}
+kg_expect_exit() {
+	local code=$1 text=$2 rc=0 dir
+	shift 2
+	dir=$(kg_tmpdir)
+	"$@" >"$dir/expect.stdout" 2>"$dir/expect.stderr" || rc=$?
+	[[ $rc == "$code" ]] ||
+		kg_fail "exit $rc (want $code) from: $* -- $(tail -n 5 "$dir/expect.stderr")"
+	grep -qF -- "$text" "$dir/expect.stderr" "$dir/expect.stdout" ||
+		kg_fail "no \"$text\" in the output of: $* -- $(tail -n 5 "$dir/expect.stderr")"
+	kg_pass "exit $code, \"$text\": ${*#"$KG_AGENT"}"
+}
+
 kg_wait_file() {
 	local path=$1 deadline=$((SECONDS + $2))
 	until [[ -s $path ]]; do
@@ -152,6 +166,18 @@ kg_agent_bpf_names() {
 			mv "$f.tmp" "$f"
 	fi
 	cat "$f"
+}
+
+# kg_agent_sys_links - how many links of the agent's syscall counters
+# (kg_sys_enter/kg_sys_exit) exist: 2 while attached, 0 when detached
+kg_agent_sys_links() {
+	local id name prog n=0
+	local -A name_of=()
+	while read -r id name; do name_of[$id]=$name; done < <(kg_agent_bpf_names prog)
+	while read -r _ prog; do
+		[[ ${name_of[$prog]:-} == kg_sys_e* ]] && n=$((n + 1))
+	done < <(kg_agent_bpf_ids link)
+	echo "$n"
 }
 
 # kg_agent_map_id NAME - the id of the agent's map NAME (bpftool truncates
