@@ -132,8 +132,11 @@ static void kg_settle(struct kg_engine *e, struct kg_cg *cg, enum kg_settle_reas
 	free(k);
 	if (!b->had_task) {
 		e->stats.births_discarded++;
-		kg_debug("birth.discarded", "cgroup=%s reason=\"no task ever joined\"",
-			 kg_q(cg->path));
+		kg_debug("birth.discarded",
+			 "cgroup=%s settled_by=%s kernel_record=%s syscalls=%llu events=%llu "
+			 "reason=\"no task ever joined\"",
+			 kg_q(cg->path), kg_settle_reason_name(reason), have_k ? "yes" : "lost",
+			 (unsigned long long)b->kernel.syscalls, (unsigned long long)b->events);
 		kg_track_set_birth(&e->track, cg, NULL);
 		return;
 	}

@@ -384,3 +384,8 @@ int kg_bpf_cfs_fd(const struct kg_bpf *b)
 {
 	return bpf_map__fd(b->skel->maps.kg_cfs);
 }
+
+int kg_bpf_episodes_fd(const struct kg_bpf *b)
+{
+	return bpf_map__fd(b->skel->maps.kg_episodes);
+}

@@ -47,6 +47,7 @@ int kg_bpf_counters(const struct kg_bpf *b, uint64_t totals[KG_CNT_MAX], uint64_
 int kg_bpf_births_fd(const struct kg_bpf *b);
 int kg_bpf_sched_fd(const struct kg_bpf *b);
 int kg_bpf_cfs_fd(const struct kg_bpf *b);
+int kg_bpf_episodes_fd(const struct kg_bpf *b);
 
 const char *kg_episode_hook_name(enum kg_episode_hook h);
 

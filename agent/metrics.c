@@ -233,7 +233,8 @@ const char *kg_counter_name(unsigned counter)
 		[KG_CNT_SCHED_MAP_FULL] = "sched_map_full", [KG_CNT_CFS_MAP_FULL] = "cfs_map_full",
 		[KG_CNT_EPISODE_MAP_FULL] = "episodes_map_full",
 		[KG_CNT_ARGS_MAP_FULL] = "sys_args_map_full",
-		[KG_CNT_TSTAMP_MAP_FULL] = "tstamp_map_full", [KG_CNT_EVENTS] = "events",
+		[KG_CNT_TSTAMP_MAP_FULL] = "tstamp_map_full",
+		[KG_CNT_EPISODE_INDEX_FULL] = "episode_index_full", [KG_CNT_EVENTS] = "events",
 	};
 
 	return counter < KG_CNT_MAX && names[counter] ? names[counter] : "unknown";

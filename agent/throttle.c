@@ -381,6 +381,27 @@ static void kg_thr_forget(struct kg_throttle *t, struct kg_thr_cg *c)
 	kg_thr_free(c);
 }
 
+/*
+ * A removed cgroup: drop its record and any throttle episode still open in
+ * the kernel's map (its runqueues are gone, no timer will close it).
+ */
+static void kg_thr_drop_kernel(struct kg_throttle *t, uint64_t cgid)
+{
+	int fd = kg_bpf_episodes_fd(t->bpf);
+	uint64_t key, next;
+	struct kg_episode ep;
+	void *prev = NULL;
+
+	bpf_map_delete_elem(kg_bpf_cfs_fd(t->bpf), &cgid);
+	t->cgroups_gone++;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &ep) && ep.cgid == cgid)
+			bpf_map_delete_elem(fd, &key);
+	}
+}
+
 void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 {
 	int fd = kg_bpf_cfs_fd(t->bpf);
@@ -408,10 +429,8 @@ void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 		if (!c) {
 			c = kg_thr_new(t, key);
 			if (!c) {
-				if (errno == ENOENT || errno == ESTALE) {
-					bpf_map_delete_elem(fd, &key);	/* removed cgroup */
-					t->cgroups_gone++;
-				}
+				if (errno == ENOENT || errno == ESTALE)
+					kg_thr_drop_kernel(t, key);	/* removed cgroup */
 				continue;
 			}
 		}
@@ -472,9 +491,8 @@ void kg_throttle_sample(struct kg_throttle *t, uint64_t now_ns)
 			int r = kg_cgroupfs_id_path(t->fs, KG_HIER_CPU, key, p2, sizeof(p2));
 
 			if (r == -ESTALE || r == -ENOENT) {
-				bpf_map_delete_elem(fd, &key);
+				kg_thr_drop_kernel(t, key);
 				c->seen = false;
-				t->cgroups_gone++;
 			}
 		}
 	}

@@ -25,18 +25,33 @@ KG_MAP(struct {
 	__type(value, struct kg_cfs_stats);
 }, kg_cfs_zero);
 
-/* An open throttle episode of one per-CPU group runqueue. */
-struct kg_episode {
-	__u64 start;		/* cfs_rq->throttled_clock: run-queue clock at throttle */
-	__u64 cgid;
-};
-
 KG_MAP(struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);	/* struct cfs_rq * */
 	__type(value, struct kg_episode);
 }, kg_episodes);
+
+/*
+ * The switch hook's open episodes by CPU: an episode's cfs_rq belongs to the
+ * CPU whose switch opened it, and the remote-unthrottle IPI runs on that CPU,
+ * so the IPI checks these few slots, not the whole of kg_episodes. Written
+ * only on its own CPU with interrupts off (under the run-queue lock, in the
+ * IPI): no lock. A slot whose episode another CPU closed is reused or cleared
+ * when next seen.
+ */
+#define KG_EP_SLOTS 32
+
+struct kg_ep_slots {
+	__u64 key[KG_EP_SLOTS];
+};
+
+KG_MAP(struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kg_ep_slots);
+}, kg_ep_index);
 
 static __always_inline __u64 kg_tg_cgid(struct task_group *tg)
 {
@@ -106,6 +121,28 @@ static __always_inline void kg_episode_closed(struct task_group *tg, __u64 cgid,
 	__sync_fetch_and_add(&s->episode_hist[kg_hist_slot(d)], 1);
 }
 
+/* Index a new episode of this CPU (kg_ep_index). */
+static __always_inline void kg_ep_index_add(__u64 key)
+{
+	__u32 zero = 0;
+	struct kg_ep_slots *idx = bpf_map_lookup_elem(&kg_ep_index, &zero);
+
+	if (!idx)
+		return;
+	for (int j = 0; j < KG_EP_SLOTS; j++) {
+		__u64 k = idx->key[j];
+
+		if (k == key)
+			return;
+		/* free, or its episode was closed by another CPU */
+		if (!k || !bpf_map_lookup_elem(&kg_episodes, &k)) {
+			idx->key[j] = key;
+			return;
+		}
+	}
+	kg_count(KG_CNT_EPISODE_INDEX_FULL);
+}
+
 /*
  * Fallback episode recorder (no fentry): prev was just throttled; walk up its
  * scheduling entities, because the quota may sit on an ancestor (a pod-level
@@ -133,10 +170,13 @@ static __always_inline void kg_switch_open_episodes(struct task_struct *prev)
 				tg = BPF_CORE_READ(cfs_rq, tg);
 				ep.cgid = kg_tg_cgid(tg);
 				s = kg_cfs_of(tg, ep.cgid);
-				if (bpf_map_update_elem(&kg_episodes, &key, &ep, BPF_ANY))
+				if (bpf_map_update_elem(&kg_episodes, &key, &ep, BPF_ANY)) {
 					kg_count(KG_CNT_EPISODE_MAP_FULL);
-				else if (s)
-					__sync_fetch_and_add(&s->episodes, 1);
+				} else {
+					if (s)
+						__sync_fetch_and_add(&s->episodes, 1);
+					kg_ep_index_add(key);
+				}
 			}
 		}
 		se = BPF_CORE_READ(se, parent);

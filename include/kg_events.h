@@ -207,6 +207,12 @@ struct kg_cfs_stats {
 	__u32 usage_hist[KG_USAGE_SLOTS];
 };
 
+/* An open throttle episode of one per-CPU group runqueue (kg_episodes, keyed by the cfs_rq). */
+struct kg_episode {
+	__u64 start;		/* cfs_rq->throttled_clock: run-queue clock at throttle */
+	__u64 cgid;		/* the group's cgroup, as kg_cfs keys it */
+};
+
 /* Drop and error counters, one array slot each, per CPU. */
 enum kg_counter {
 	KG_CNT_RB_DROP = 0,		/* ring buffer full: event lost */
@@ -217,6 +223,7 @@ enum kg_counter {
 	KG_CNT_EPISODE_MAP_FULL,
 	KG_CNT_ARGS_MAP_FULL,		/* syscall arguments could not be kept until exit */
 	KG_CNT_TSTAMP_MAP_FULL,		/* a throttled task's wait could not be stamped */
+	KG_CNT_EPISODE_INDEX_FULL,	/* an episode missing from its CPU's index: closed late */
 	KG_CNT_EVENTS,			/* events submitted */
 	KG_CNT_MAX,
 };

@@ -53,8 +53,11 @@ echo "hooks: $(uname -r): $facts, csd tracepoint $csd: expect $expect (probe: $p
 	kg_fail "this kernel was expected to allow the $expect hook, but the probe says $probed ($facts)"
 hook_name() { [[ $1 == fentry ]] && echo fentry || echo tp_btf/sched_switch; }
 
+# programs: global functions in their own SEC() sections; global functions
+# in .text are subprograms (called, not loaded on their own)
+text=$(llvm-readelf -SW "$obj" 2>/dev/null | sed -n 's/^ *\[ *\([0-9]*\)\] \.text .*/\1/p')
 mapfile -t all_progs < <(llvm-readelf -sW "$obj" 2>/dev/null |
-	awk '$4 == "FUNC" && $5 == "GLOBAL" { print $8 }' | sort)
+	awk -v text="${text:--1}" '$4 == "FUNC" && $5 == "GLOBAL" && $7 != text { print $8 }' | sort)
 ((${#all_progs[@]} > 0)) || kg_fail "no programs found in $obj"
 
 # check_programs HOOK - the agent's programs (loaded, attached) against the

@@ -26,6 +26,8 @@
 #                  machines cannot run stock kernels and is not used)
 #   --prefix STR   prefix of the console lines streamed to stdout
 #   --verbose      kernel messages on the console (loglevel 7), timings
+#   --append ARGS  more kernel command-line arguments (debugging: say
+#                  softlockup_all_cpu_backtrace=1)
 #
 # Exit status: the command's; 124 timeout; 125 set-up error on the host (QEMU
 # missing, bad kernel directory); 126 the guest did not run the command (its
@@ -35,7 +37,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${KG_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kernel-gossip/kernels}
-TIMEOUT=600 MEM=2G CPUS=2 ACCEL=${KG_VM_ACCEL:-auto} PREFIX='' VERBOSE=0 RUN='' KEEP=0
+TIMEOUT=600 MEM=2G CPUS=2 ACCEL=${KG_VM_ACCEL:-auto} PREFIX='' VERBOSE=0 RUN='' KEEP=0 EXTRA_APPEND=''
 ENVS=()
 
 err() {
@@ -53,6 +55,7 @@ while [[ $# -gt 0 ]]; do
 	--accel) ACCEL=$2; shift 2 ;;
 	--prefix) PREFIX=$2; shift 2 ;;
 	--verbose) VERBOSE=1; shift ;;
+	--append) EXTRA_APPEND+=" $2"; shift 2 ;;
 	--) shift; break ;;
 	-*) err "unknown option $1" ;;
 	*) [[ -z ${KDIR:-} ]] || err "two kernel directories: $KDIR, $1"; KDIR=$1; shift ;;
@@ -166,8 +169,12 @@ if [[ $VERBOSE == 1 ]]; then klog=loglevel=7; else klog="quiet loglevel=2"; fi
 # panic_on_oops, softlockup_panic: an oops or a CPU stuck in the kernel is a
 # failed run to end at once with the reason, not a detail to miss or a wait
 # for the timeout; panic=-1 reboots at once and -no-reboot turns that into
-# QEMU's exit
-APPEND="console=ttyS0 rdinit=/init panic=-1 panic_on_oops=1 softlockup_panic=1 mitigations=off $klog"
+# QEMU's exit. A panic turns the console verbose, and panic_print=0x60 then
+# replays the kernel log (the soft lockup report and its registers, which
+# "quiet" kept off the console) and prints every CPU's stack: what the
+# failure report shows.
+APPEND="console=ttyS0 rdinit=/init panic=-1 panic_on_oops=1 softlockup_panic=1"
+APPEND+=" softlockup_all_cpu_backtrace=1 panic_print=0x60 mitigations=off $klog$EXTRA_APPEND"
 
 t0=$SECONDS
 set +e
@@ -204,7 +211,15 @@ fi
 panic_re='^\[ *[0-9]+\.[0-9]+\] (Kernel panic|BUG: |watchdog: BUG: |Oops|general protection fault)'
 if grep -qE "$panic_re" "$RUN/console.log"; then
 	echo "vm: error: the guest kernel $KVER panicked: $(grep -m1 -E "$panic_re" "$RUN/console.log")" >&2
-	tail_console 40
+	# the report with its stacks (CI keeps only what is printed): kernel
+	# lines from the first report of the failure on, without the replay of
+	# the earlier log
+	echo "vm: the kernel's report:" >&2
+	grep -E '^\[ *[0-9]+\.[0-9]+\] ' "$RUN/console.log" |
+		awk -v re="$panic_re" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); t += 0 }
+			!on && $0 ~ re { on = 1; t0 = t } on && t >= t0' |
+		head -n 400 | sed 's/^/    /' >&2
+	tail_console 15
 	exit 127
 fi
 if [[ ! -s $RUN/exitcode ]]; then
