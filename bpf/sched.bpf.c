@@ -34,8 +34,7 @@ struct {
  * here). A preallocated hash, not task storage: this program runs under the
  * run-queue lock, and task storage allocates on a task's first use (kmalloc
  * on 6.1); an allocation that wakes kswapd takes a run-queue lock and can
- * deadlock the CPU (the likely cause of a soft lockup seen in a 6.1 guest).
- * A preallocated map never allocates.
+ * deadlock the CPU. A preallocated map never allocates.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
