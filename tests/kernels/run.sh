@@ -3,7 +3,8 @@
 # tests/kernels/run.sh - the kernel matrix (`make test-kernels`): the
 # kernel-dependent suite (suite.sh) on this machine's kernel and, under QEMU,
 # on Debian's newest 6.1 and 6.12 kernels; one table of kernel x concern x
-# hook with the measured agreement; exit status 1 if any row failed.
+# hook with the measured agreement; exit status 1 if any row failed. One row
+# tests the harness: a guest that panics must fail with the kernel's report.
 #
 #   tests/kernels/run.sh [--kernels "6.1 6.12"] [--no-host] [--no-guests]
 #
@@ -82,7 +83,27 @@ if [[ $host == 1 ]]; then
 	echo "==== host: $((SECONDS - t0)) s"
 fi
 
+# panic_selftest KVER KDIR - the harness, once: a guest kernel that panics
+# must fail its run (exit 127) with the kernel's report, stacks included, on
+# stderr, which is all a CI log keeps
+panic_selftest() {
+	local label="$1 (guest)" kdir=$2 err=$out/panic-selftest.stderr rc=0 lines traces
+	echo "==== harness: a guest panic ($1, sysrq c)"
+	bash "$here/vm.sh" --timeout 120 "$kdir" -- sh -c 'echo c >/proc/sysrq-trigger' \
+		>/dev/null 2>"$err" || rc=$?
+	lines=$(sed -n '/^vm: the kernel.s report:/,/^vm: last console lines:/p' "$err" | grep -c '^    \[')
+	traces=$(grep -c 'Call Trace:' "$err")
+	if [[ $rc == 127 ]] && grep -q '^vm: error: the guest kernel .* panicked' "$err" && ((traces > 0)); then
+		printf '%s\tharness\t-\t-\tPASS\t%s\n' "$label" \
+			"a kernel panic in the guest (sysrq c) fails the run with exit 127 and the kernel's report on stderr: $lines lines, $traces call traces" >>"$all"
+	else
+		fail_row "$label" harness \
+			"a kernel panic in the guest (sysrq c) gave exit $rc and $traces call traces on stderr (want 127 and at least 1): see $err"
+	fi
+}
+
 # ---- the guests ----
+selftest_done=0
 if [[ $guests == 1 ]]; then
 	qemu_ok=1
 	no_qemu="QEMU missing: qemu-system-x86_64 not found (scripts/install-deps.sh installs qemu-system-x86)"
@@ -105,6 +126,10 @@ if [[ $guests == 1 ]]; then
 		fi
 		grep -v '^fetch: downloading' "$out/fetch-$k.log" >&2 || true
 		IFS=$'\t' read -r _ kver kdir <<<"$line"
+		if [[ $selftest_done == 0 ]]; then
+			selftest_done=1
+			panic_selftest "$kver" "$kdir"
+		fi
 		label="$kver (guest)"
 		run=$out/$kver
 		mkdir -p "$run"
