@@ -196,10 +196,13 @@ struct kg_cfs_stats {
 	/*
 	 * CPU demand, measured at each period timer from the group's CPU time
 	 * (the sum of its per-CPU scheduling entities' runtime). A run of
-	 * throttled periods is one burst: the work it took, done in one period,
-	 * is what the burst asked for. Unthrottled periods ask for what they used.
+	 * throttled periods, with the period before it (a burst that begins
+	 * late in a period is throttled only in the next), is one burst: the
+	 * work it took, done in one period, is what the burst asked for.
+	 * Unthrottled periods ask for what they used.
 	 */
 	__u64 usage_ns;		/* group CPU time at the last period timer */
+	__u64 prev_used_ns;	/* CPU time of the last period, if unthrottled and no burst's end */
 	__u64 burst_work_ns;	/* CPU time of the throttled burst in progress */
 	__u32 burst_periods;	/* periods of the burst in progress */
 	__u32 bursts;		/* throttled bursts completed */

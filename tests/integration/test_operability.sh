@@ -179,8 +179,10 @@ id=$(jq '.programs[] | select(.name == "kg_sched_switch") | .id' "$tmp/status.js
 bpftool prog show name kg_sched_switch | grep -q "^$id: tracing  name kg_sched_switch " ||
 	kg_fail "bpftool prog show name kg_sched_switch: $(bpftool prog show name kg_sched_switch)"
 kg_pass "bpftool prog show name kg_sched_switch: id $id, as status says"
-bpftool prog show pinned "$PIN_DIR/progs/kg_sched_switch" | grep -q "^$id: " ||
-	kg_fail "the pinned kg_sched_switch is not program $id"
+pinned=$(bpftool prog show pinned "$PIN_DIR/progs/kg_sched_switch" 2>&1) || true
+grep -q "^$id: " <<<"$pinned" ||
+	kg_fail "the pinned kg_sched_switch is not program $id: bpftool says: $pinned;" \
+		"$PIN_DIR/progs holds: $(ls "$PIN_DIR/progs" 2>&1 | tr '\n' ' ')"
 kg_pass "bpftool prog show pinned $PIN_DIR/progs/kg_sched_switch"
 for p in $(jq -r '.programs[] | select(.loaded) | .name' "$tmp/status.json"); do
 	[[ -e $PIN_DIR/progs/$p ]] || kg_fail "program $p not pinned"
